@@ -1,12 +1,16 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { localModels, selfHostedOrt } from './scripts/vite-plugins';
+import { localModels, selfHostedOrt } from './scripts/vite-plugins.ts';
 
 export default defineConfig({
   plugins: [react(), selfHostedOrt(), localModels()],
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  optimizeDeps: {
+    // Pre-bundle everything up front: a dependency discovered at runtime would reload open pages.
+    entries: ['index.html', 'tests/browser/pages/*.html'],
+    include: ['@huggingface/transformers', 'react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'zustand', 'recharts'],
+    exclude: ['onnxruntime-web'],
+  },
   build: { target: 'es2022' },
   server: { fs: { allow: ['.'] } },
-  assetsInclude: ['**/*.onnx'],
 });

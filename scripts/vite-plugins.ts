@@ -1,12 +1,12 @@
 /**
  * Vite plugins shared by the dev server, the build and the test/bench harness:
- * - `selfHostedOrt`: copies onnxruntime-web's wasm runtime into public/ort so the page never
- *   fetches it from a CDN;
+ * - `selfHostedOrt`: serves onnxruntime-web's wasm runtime from our own origin (dev and build),
+ *   so the page never fetches it from a CDN;
  * - `localModels`: serves generated models from .models/ in the hub's file layout, both as
  *   `/hub/{org}/{name}/resolve/{revision}/{file}` (what a hub id resolves to when the remote
  *   host is pointed here) and as plain folders `/local-models/{org}/{name}/{file}`.
  */
-import { copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
@@ -14,15 +14,27 @@ import type { Plugin } from 'vite';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
-export function copyOrtRuntime(): void {
-  const src = join(root, 'node_modules', 'onnxruntime-web', 'dist');
-  const dst = join(root, 'public', 'ort');
-  mkdirSync(dst, { recursive: true });
-  for (const f of ORT_FILES) copyFileSync(join(src, f), join(dst, f));
-}
+const ORT_DIST = join(root, 'node_modules', 'onnxruntime-web', 'dist');
 
+/**
+ * Serves ORT's wasm runtime at {base}ort/ from node_modules in dev (ahead of Vite's own
+ * middleware, which refuses module imports from public/), and emits it into the build.
+ */
 export function selfHostedOrt(): Plugin {
-  return { name: 'traitlab-self-hosted-ort', buildStart: copyOrtRuntime, configureServer: copyOrtRuntime };
+  return {
+    name: 'traitlab-self-hosted-ort',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const m = /\/ort\/([^/?]+)(\?.*)?$/.exec(req.url ?? '');
+        if (!m || !ORT_FILES.includes(m[1])) return next();
+        res.setHeader('Content-Type', m[1].endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        createReadStream(join(ORT_DIST, m[1])).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const f of ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ORT_DIST, f)) });
+    },
+  };
 }
 
 const MIME: Record<string, string> = {

@@ -7,7 +7,7 @@ import { createServer, type ViteDevServer } from 'vite';
 let server: ViteDevServer | undefined;
 
 export async function setup(): Promise<void> {
-  server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'warn' });
   await server.listen();
   const addr = server.httpServer?.address();
   if (!addr || typeof addr === 'string') throw new Error('vite server has no port');

@@ -1,0 +1,261 @@
+/**
+ * npm run bench [-- --dtype fp32|q4] [--tokens N] [--reps N] [--prompt N] [--model PATH] [--layer N]
+ *
+ * Throughput of the steering engine against its two baselines, in headless Chromium WebGPU
+ * (SwiftShader), on a generated model with SmolLM2-135M dimensions:
+ *  (a) the uncut model as one ORT session with our decode loop,
+ *  (b) the cut model (Engine) with all kernels active and five traits steered,
+ *  (c) transformers.js AutoModelForCausalLM.generate on the same files.
+ * Prints one JSON object to stdout; progress goes to stderr.
+ */
+import { existsSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { CHROMIUM_FLAGS, chromiumPath } from '../tests/support/browser';
+import { ensureTestModels } from '../src/testmodels/write-hub-folder';
+import type { BenchApi, RunResult } from './page/bench-harness';
+
+// stdout carries only the result: route every console.log (ours, Vite's) to stderr.
+console.log = (...args: unknown[]) => console.error(...args);
+const progress = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+type Which = 'a' | 'b' | 'c';
+const WHICH: Which[] = ['a', 'b', 'c'];
+
+interface Args {
+  dtype: 'fp32' | 'q4';
+  tokens: number;
+  reps: number;
+  prompt: number;
+  model: string;
+  layer: number | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { dtype: 'q4', tokens: 24, reps: 3, prompt: 48, model: '.models/traitlab/bench-smollm2-135m', layer: null };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i];
+    const int = (name: string, min: number) => {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}`);
+      return n;
+    };
+    switch (flag) {
+      case '--dtype': {
+        const d = value();
+        if (d !== 'fp32' && d !== 'q4') throw new Error('--dtype must be fp32 or q4');
+        out.dtype = d;
+        break;
+      }
+      case '--tokens':
+        out.tokens = int('--tokens', 2);
+        break;
+      case '--reps':
+        out.reps = int('--reps', 1);
+        break;
+      case '--prompt':
+        out.prompt = int('--prompt', 2);
+        break;
+      case '--layer':
+        out.layer = int('--layer', 0);
+        break;
+      case '--model':
+        out.model = value();
+        break;
+      case '--help':
+        console.error('npm run bench -- [--dtype fp32|q4] [--tokens N] [--reps N] [--prompt N] [--model .models/ORG/NAME] [--layer N]');
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+function call<K extends keyof BenchApi>(page: Page, fn: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
+  return page.evaluate(
+    ([f, a]) => (window as unknown as { bench: Record<string, (...x: unknown[]) => unknown> }).bench[f as string](...(a as unknown[])),
+    [fn, args] as const,
+  ) as Promise<Awaited<ReturnType<BenchApi[K]>>>;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const modelsDir = resolve('.models');
+  const folder = resolve(args.model);
+  const rel = relative(modelsDir, folder);
+  if (rel.startsWith('..') || rel.split(sep).length !== 2) throw new Error(`--model must be a folder .models/ORG/NAME (served in hub layout), got ${args.model}`);
+  const modelId = rel.split(sep).join('/');
+
+  progress('generating bench models if needed (.models, bench: true)');
+  const gen = await ensureTestModels('.models', { bench: true });
+  if (gen.written.length) progress(`wrote ${gen.written.join(', ')}`);
+  if (!existsSync(folder)) throw new Error(`no model folder at ${args.model}`);
+
+  let server: ViteDevServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+    await server.listen();
+    const addr = server.httpServer?.address();
+    if (!addr || typeof addr === 'string') throw new Error('vite server has no port');
+    const base = `http://127.0.0.1:${addr.port}`;
+    progress(`vite at ${base}`);
+
+    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('console', (msg) => {
+      const text = msg.text();
+      if (msg.type() === 'error' || msg.type() === 'warning' || text.startsWith('[bench]') || process.env.TRAITLAB_DEBUG) console.error(`[browser ${msg.type()}] ${text}`);
+    });
+    page.on('pageerror', (err) => console.error(`[browser pageerror] ${err.message}`));
+    await page.goto(`${base}/bench/page/bench.html`);
+    await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 180_000 });
+
+    const device = await call(page, 'device');
+    if (!device.webgpu) throw new Error('WebGPU is not available in this Chromium (expected SwiftShader)');
+    progress(`adapter: ${device.adapter}`);
+
+    const config = (await (await fetch(`${base}/hub/${modelId}/resolve/main/config.json`)).json()) as { num_hidden_layers: number; hidden_size: number };
+    const cutLayer = args.layer ?? Math.floor((config.num_hidden_layers - 1) / 2);
+    const source = { model: modelId, remoteHost: `${base}/hub/`, dtype: args.dtype };
+
+    progress(`loading (b) engine, cut after layer ${cutLayer}, five traits`);
+    const loadB = await call(page, 'loadB', { ...source, cutLayer, traits: 5, seed: 7 });
+    progress(`(b) loaded in ${(loadB.loadMs / 1000).toFixed(1)} s; typical norm ${JSON.stringify(loadB.typicalNorm)}`);
+    progress('loading (a) uncut single session');
+    const loadA = await call(page, 'loadA', source);
+    progress(`(a) loaded in ${(loadA.loadMs / 1000).toFixed(1)} s`);
+    progress('loading (c) transformers.js');
+    const loadC = await call(page, 'loadC', source);
+    progress(`(c) loaded in ${(loadC.loadMs / 1000).toFixed(1)} s`);
+
+    const prompt = await call(page, 'prompt', args.prompt);
+    progress(`prompt: ${prompt.ids.length} tokens; ${args.tokens} new tokens; ${args.reps} reps after one warm-up`);
+
+    const runs: Record<Which, RunResult[]> = { a: [], b: [], c: [] };
+    const order: Which[][] = [];
+    // Rep 0 is the warm-up (shader compilation, allocator growth); excluded from the medians.
+    for (let rep = 0; rep <= args.reps; rep++) {
+      // Rotate the order each rep so drift (thermal, GC, allocator) hits all three alike.
+      const seq = WHICH.map((_, i) => WHICH[(i + rep) % WHICH.length]);
+      order.push(seq);
+      for (const w of seq) {
+        const r = await call(page, 'run', w, prompt, args.tokens);
+        progress(
+          `${rep === 0 ? 'warm-up' : `rep ${rep}`} (${w}): prefill ${r.ttftMs.toFixed(0)} ms, ${r.generated} tokens, decode ${(r.decodeSpanMs / Math.max(1, r.generated - 1)).toFixed(0)} ms/token`,
+        );
+        if (rep > 0) runs[w].push(r);
+      }
+    }
+
+    const summary = (w: Which) => {
+      const rs = runs[w];
+      const prefill = rs.map((r) => r.promptTokens / (r.ttftMs / 1000));
+      const decode = rs.map((r) => (r.generated - 1) / (r.decodeSpanMs / 1000));
+      return {
+        prefill_tokens_per_s: round(median(prefill)),
+        decode_tokens_per_s: round(median(decode)),
+        prefill_ms_median: round(median(rs.map((r) => r.ttftMs)), 1),
+        decode_ms_per_token_median: round(median(rs.map((r) => r.decodeSpanMs / (r.generated - 1))), 1),
+        per_rep: rs.map((r, i) => ({
+          prefill_tokens_per_s: round(prefill[i]),
+          decode_tokens_per_s: round(decode[i]),
+          prefill_ms: round(r.ttftMs, 1),
+          decode_ms: round(r.decodeSpanMs, 1),
+          generated: r.generated,
+          ...(r.loopPrefillMs !== undefined ? { loop_prefill_ms: round(r.loopPrefillMs, 1), loop_decode_ms: round(r.loopDecodeMs ?? 0, 1) } : {}),
+        })),
+      };
+    };
+    const a = summary('a');
+    const b = summary('b');
+    const c = summary('c');
+    const ratio = (x: number, y: number) => round(x / y, 4);
+    const ratios = {
+      b_over_a: { prefill: ratio(b.prefill_tokens_per_s, a.prefill_tokens_per_s), decode: ratio(b.decode_tokens_per_s, a.decode_tokens_per_s) },
+      b_over_c: { prefill: ratio(b.prefill_tokens_per_s, c.prefill_tokens_per_s), decode: ratio(b.decode_tokens_per_s, c.decode_tokens_per_s) },
+    };
+    const targets = { b_over_a_min: 0.95, b_over_c_min: 1.0 };
+    const met = {
+      b_over_a_prefill: ratios.b_over_a.prefill >= targets.b_over_a_min,
+      b_over_a_decode: ratios.b_over_a.decode >= targets.b_over_a_min,
+      b_over_c_prefill: ratios.b_over_c.prefill >= targets.b_over_c_min,
+      b_over_c_decode: ratios.b_over_c.decode >= targets.b_over_c_min,
+    };
+    // Greedy on the same weights: (a) and (c) run the same graph, so their tokens should agree.
+    const last = (w: Which) => runs[w][runs[w].length - 1].tokens;
+    const agree = (x: number[], y: number[]) => {
+      let n = 0;
+      while (n < x.length && n < y.length && x[n] === y[n]) n++;
+      return n;
+    };
+    const generated = [...runs.a, ...runs.b, ...runs.c].map((r) => r.generated);
+
+    const result = {
+      bench: 'traitlab steering throughput',
+      note: 'Headless Chromium WebGPU on SwiftShader (a CPU implementation of Vulkan): absolute tokens/s say nothing about real GPUs; only the ratios between (a), (b) and (c), measured in the same run, are meaningful.',
+      device: { adapter: device.adapter, shader_f16: device.shaderF16, same_ort_instance_for_all: device.sameOrt, browser: browser.version(), host_cpus: (await import('node:os')).cpus().length },
+      model: { id: modelId, folder: args.model, dtype: args.dtype, num_layers: config.num_hidden_layers, hidden: config.hidden_size },
+      prompt_tokens: prompt.ids.length,
+      tokens_generated: Math.min(...generated),
+      max_new_tokens: args.tokens,
+      repetitions: args.reps,
+      warmup_runs_excluded: 1,
+      order,
+      configs: {
+        a: { name: 'uncut model, one ORT session, our decode loop (greedy)', load_ms: round(loadA.loadMs, 0), ...a },
+        b: {
+          name: `cut model (Engine), cut after layer ${cutLayer}, all kernels active (norm readout + steer + readout), five random unit traits, add mode`,
+          load_ms: round(loadB.loadMs, 0),
+          cut_layers: loadB.cutLayers,
+          strengths: loadB.strengths,
+          ...b,
+        },
+        c: { name: "transformers.js AutoModelForCausalLM.from_pretrained(..., {device: 'webgpu', dtype}) + generate({do_sample: false})", load_ms: round(loadC.loadMs, 0), ...c },
+      },
+      ratios,
+      targets,
+      met,
+      all_targets_met: Object.values(met).every(Boolean),
+      greedy_agreement: { a_vs_c_prefix: agree(last('a'), last('c')), of: Math.min(last('a').length, last('c').length) },
+      method: {
+        prefill:
+          'prompt_tokens / (time from the generate call to the first generated token). (a) runDecodeLoop on the one-session chain; (b) Engine.generate (includes its per-token projection readback and text streaming); (c) model.generate with a BaseStreamer subclass timestamping each put() after the prompt; input ids passed directly (no tokenization in the timed span).',
+        decode: '(generated - 1) / (time from the first to the last generated token): each of those steps is one forward of one token plus sampling.',
+        eos: 'EOS disabled in all three (eos: [] / engine eos list emptied / eos_token_id: null) so every run generates max_new_tokens.',
+        aggregation: 'median over repetitions; the order of (a), (b), (c) rotates every repetition; one warm-up repetition of each is excluded.',
+        same_prompt: 'the same chat-template token ids for all three',
+      },
+      elapsed_s: round((performance.now() - started) / 1000, 1),
+    };
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+
+    for (const w of WHICH) await call(page, 'release', w).catch(() => undefined);
+    await context.close();
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);

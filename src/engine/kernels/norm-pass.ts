@@ -1,0 +1,90 @@
+/**
+ * NormPass: records shaders/residual_norm.wgsl — per-token L2 norms of residual rows
+ * `// [rows, hidden]` f32 into `out // [maxTokens]` f32 (used to measure typical residual norms).
+ */
+import normWgsl from '../../../shaders/residual_norm.wgsl?raw';
+import { checkStorage, checkU32, createBuffer, rowGrid, UniformCache } from './gpu-buffers';
+
+export interface NormPassOptions {
+  /** Hidden size (row length) of the residual (any size >= 1). */
+  hidden: number;
+  label?: string;
+  /** Max workgroups per grid dimension (default: device limit); lower it only to test 2D grids. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+export class NormPass {
+  readonly hidden: number;
+  private readonly label: string;
+  private readonly maxPerDim: number;
+  private readonly layout: GPUBindGroupLayout;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly calls: UniformCache; // uniform {tokens, tokenOffset, hidden, outOffset}
+
+  constructor(
+    private readonly device: GPUDevice,
+    opts: NormPassOptions,
+  ) {
+    checkU32(opts.hidden, 'hidden');
+    if (opts.hidden < 1) throw new RangeError('hidden must be >= 1');
+    this.hidden = opts.hidden;
+    this.label = opts.label ?? 'residualNorm';
+    this.maxPerDim = opts.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type },
+    });
+    this.layout = device.createBindGroupLayout({
+      label: `${this.label}.layout`,
+      entries: [entry(0, 'read-only-storage'), entry(1, 'uniform'), entry(2, 'storage')],
+    });
+    const module = device.createShaderModule({ label: `${this.label}.shader`, code: normWgsl });
+    this.pipeline = device.createComputePipeline({
+      label: `${this.label}.pipeline`,
+      layout: device.createPipelineLayout({ label: `${this.label}.pipelineLayout`, bindGroupLayouts: [this.layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    this.calls = new UniformCache(device, `${this.label}.call`);
+  }
+
+  /** A labelled output buffer `// [maxTokens]` f32 usable by encode() and copies/readback. */
+  createOutput(maxTokens: number, label = `${this.label}.out`): GPUBuffer {
+    return createBuffer(
+      this.device,
+      `${label} [${maxTokens}]`,
+      maxTokens * 4,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    );
+  }
+
+  /** Record n[t] = |h[tokenOffset + t]| into out[outOffset + t] for t < tokens. */
+  encode(encoder: GPUCommandEncoder, residual: GPUBuffer, tokens: number, out: GPUBuffer, outOffset = 0, tokenOffset = 0): void {
+    checkU32(tokens, 'tokens');
+    checkU32(tokenOffset, 'tokenOffset');
+    checkU32(outOffset, 'outOffset');
+    checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
+    checkStorage(out, (outOffset + tokens) * 4, 'norm output');
+    if (tokens === 0) return;
+    const bindGroup = this.device.createBindGroup({
+      label: `${this.label}.bindGroup`,
+      layout: this.layout,
+      entries: [
+        { binding: 0, resource: { buffer: residual } },
+        { binding: 1, resource: { buffer: this.calls.get([tokens, tokenOffset, this.hidden, outOffset]) } },
+        { binding: 2, resource: { buffer: out } },
+      ],
+    });
+    const [gx, gy] = rowGrid(tokens, this.maxPerDim);
+    const pass = encoder.beginComputePass({ label: `${this.label}.pass` });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(gx, gy, 1);
+    pass.end();
+  }
+
+  /** Free GPU buffers. Only after submitted work no longer needs them. */
+  destroy(): void {
+    this.calls.destroy();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * ReadoutPass: records shaders/readout.wgsl — projections p[t, k] = dot(h_t, u_k) of residual
+ * rows onto up to K_MAX unit directions, written to `out // [maxTokens, outStride]` f32.
+ */
+import readoutWgsl from '../../../shaders/readout.wgsl?raw';
+import { DirectionBuffers } from './direction-buffers';
+import { checkStorage, checkU32, createBuffer, rowGrid, UniformCache } from './gpu-buffers';
+import type { PassOptions } from './steer-pass';
+
+export interface ReadoutEncodeOptions {
+  /** First residual row to read (default 0). */
+  tokenOffset?: number;
+  /** Floats per output row (default: directions.count at encode time). */
+  outStride?: number;
+}
+
+export class ReadoutPass {
+  readonly hidden: number;
+  readonly directions: DirectionBuffers;
+  private readonly label: string;
+  private readonly maxPerDim: number;
+  private readonly ownsDirections: boolean;
+  private readonly layout: GPUBindGroupLayout;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly calls: UniformCache; // uniform {tokens, tokenOffset, outOffsetRows, outStride}
+
+  constructor(
+    private readonly device: GPUDevice,
+    opts: PassOptions,
+  ) {
+    this.hidden = opts.hidden;
+    this.label = opts.label ?? 'readout';
+    this.maxPerDim = opts.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
+    this.ownsDirections = !opts.directions;
+    this.directions = opts.directions ?? new DirectionBuffers(device, opts.hidden, `${this.label}.directions`);
+    if (this.directions.hidden !== this.hidden) throw new RangeError('directions.hidden != hidden');
+
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type },
+    });
+    this.layout = device.createBindGroupLayout({
+      label: `${this.label}.layout`,
+      entries: [
+        entry(0, 'read-only-storage'), // residual
+        entry(1, 'read-only-storage'), // units
+        entry(2, 'uniform'), // dirs meta
+        entry(3, 'uniform'), // call
+        entry(4, 'storage'), // out
+      ],
+    });
+    const module = device.createShaderModule({ label: `${this.label}.shader`, code: readoutWgsl });
+    this.pipeline = device.createComputePipeline({
+      label: `${this.label}.pipeline`,
+      layout: device.createPipelineLayout({ label: `${this.label}.pipelineLayout`, bindGroupLayouts: [this.layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    this.calls = new UniformCache(device, `${this.label}.call`);
+  }
+
+  /** Replace the directions (0..K_MAX raw vectors of length hidden). Effective at next submit. */
+  setDirections(vectors: readonly Float32Array[]): void {
+    this.directions.set(vectors);
+  }
+
+  /** A labelled output buffer `// [maxTokens, k]` f32 usable by encode() and copies/readback. */
+  createOutput(maxTokens: number, k = this.directions.count, label = `${this.label}.out`): GPUBuffer {
+    return createBuffer(
+      this.device,
+      `${label} [${maxTokens},${k}]`,
+      maxTokens * k * 4,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    );
+  }
+
+  /**
+   * Record p[t, k] for residual rows [tokenOffset, tokenOffset + tokens) into
+   * out[(outOffsetRows + t) * outStride + k], k < min(directions.count, outStride).
+   */
+  encode(
+    encoder: GPUCommandEncoder,
+    residual: GPUBuffer,
+    tokens: number,
+    out: GPUBuffer,
+    outOffsetRows = 0,
+    opts: ReadoutEncodeOptions = {},
+  ): void {
+    const tokenOffset = opts.tokenOffset ?? 0;
+    const outStride = opts.outStride ?? this.directions.count;
+    checkU32(tokens, 'tokens');
+    checkU32(tokenOffset, 'tokenOffset');
+    checkU32(outOffsetRows, 'outOffsetRows');
+    checkU32(outStride, 'outStride');
+    checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
+    checkStorage(out, (outOffsetRows + tokens) * outStride * 4, 'readout output');
+    if (tokens === 0 || outStride === 0) return;
+    const bindGroup = this.device.createBindGroup({
+      label: `${this.label}.bindGroup`,
+      layout: this.layout,
+      entries: [
+        { binding: 0, resource: { buffer: residual } },
+        { binding: 1, resource: { buffer: this.directions.units } },
+        { binding: 2, resource: { buffer: this.directions.meta } },
+        { binding: 3, resource: { buffer: this.calls.get([tokens, tokenOffset, outOffsetRows, outStride]) } },
+        { binding: 4, resource: { buffer: out } },
+      ],
+    });
+    const [gx, gy] = rowGrid(tokens, this.maxPerDim);
+    const pass = encoder.beginComputePass({ label: `${this.label}.pass` });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(gx, gy, 1);
+    pass.end();
+  }
+
+  /** Free GPU buffers (not shared directions). Only after submitted work no longer needs them. */
+  destroy(): void {
+    this.calls.destroy();
+    if (this.ownsDirections) this.directions.destroy();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The cut model as a chain of ORT sessions. Part k outputs the residual after cut layer k;
+ * an Interventor (our WGSL kernels, or their CPU references on the WASM EP) reads and steers it;
+ * part k+1 takes it as input. Residual and KV tensors stay on the GPU; only logits come back.
+ */
+import { ort, type OrtSession, type OrtTensor } from './ort';
+
+export interface ChainPart {
+  bytes: Uint8Array;
+  outputNames: string[];
+  residualIn?: string;
+  residualOut?: string;
+}
+
+export interface Interventor {
+  /** Residual of cut `cut` // [1, tokens, hidden]; returns the tensor the next part gets (may be the same, steered in place). */
+  apply(cut: number, residual: OrtTensor, tokens: number): OrtTensor | Promise<OrtTensor>;
+}
+
+export interface ChainOptions {
+  ep: 'webgpu' | 'wasm';
+  /** External data files by the name the graph references (e.g. "model.onnx_data"). */
+  externalData?: { path: string; data: Uint8Array }[];
+  onPart?: (index: number, total: number) => void;
+}
+
+export interface StepOutput {
+  logits: OrtTensor; // [1, tokens, vocab] on the CPU
+  presents: Record<string, OrtTensor>; // present.* (GPU on WebGPU)
+}
+
+export class SessionChain {
+  private constructor(
+    readonly sessions: OrtSession[],
+    private readonly parts: ChainPart[],
+  ) {}
+
+  /** Sessions are created one at a time (ORT's WebGPU EP does not allow concurrent creation). */
+  static async create(parts: ChainPart[], opts: ChainOptions): Promise<SessionChain> {
+    const sessions: OrtSession[] = [];
+    try {
+      for (let i = 0; i < parts.length; i++) {
+        opts.onPart?.(i, parts.length);
+        sessions.push(await ort.InferenceSession.create(parts[i].bytes, sessionOptions(parts[i], opts)));
+      }
+    } catch (err) {
+      for (const s of sessions) await s.release().catch(() => undefined);
+      throw err;
+    }
+    return new SessionChain(sessions, parts);
+  }
+
+  /**
+   * One forward pass. `feeds` holds every graph input any part may need (input_ids,
+   * attention_mask, position_ids, past_key_values.*); each part takes what it declares.
+   */
+  async run(feeds: Record<string, OrtTensor>, interventor: Interventor | null, tokens: number): Promise<StepOutput> {
+    const presents: Record<string, OrtTensor> = {};
+    let residual: OrtTensor | null = null;
+    let logits: OrtTensor | null = null;
+    for (let i = 0; i < this.sessions.length; i++) {
+      const session = this.sessions[i];
+      const part = this.parts[i];
+      const input: Record<string, OrtTensor> = {};
+      for (const name of session.inputNames) {
+        const t = name === part.residualIn ? residual : feeds[name];
+        if (!t) throw new Error(`internal: part ${i} needs input "${name}" that nothing provides`);
+        input[name] = t;
+      }
+      const out = await session.run(input);
+      if (residual) residual.dispose();
+      residual = null;
+      for (const [name, t] of Object.entries(out)) {
+        if (name === 'logits') logits = t;
+        else if (name === part.residualOut) residual = t;
+        else if (name.startsWith('present')) presents[name] = t;
+        else t.dispose();
+      }
+      if (part.residualOut) {
+        if (!residual) throw new Error(`internal: part ${i} did not output ${part.residualOut}`);
+        if (interventor) residual = await interventor.apply(i, residual, tokens);
+      }
+    }
+    if (!logits) throw new Error('internal: the model produced no logits');
+    return { logits, presents };
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions) await s.release().catch(() => undefined);
+  }
+}
+
+function sessionOptions(part: ChainPart, opts: ChainOptions): ort.InferenceSession.SessionOptions {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [opts.ep],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // errors only: node-placement warnings are expected (shape ops on the CPU)
+  };
+  if (opts.externalData?.length) options.externalData = opts.externalData.map((f) => ({ path: f.path, data: f.data }));
+  if (opts.ep === 'webgpu') {
+    // Everything but logits stays on the GPU: residual for our kernels, presents for the next step.
+    const where: Record<string, ort.Tensor.DataLocation> = {};
+    for (const name of part.outputNames) where[name] = name === 'logits' ? 'cpu' : 'gpu-buffer';
+    options.preferredOutputLocation = where;
+  }
+  return options;
+}

@@ -1,0 +1,82 @@
+/**
+ * The decode loop over any forward model: prefill (reusing the KV cache when the prompt
+ * extends it), then sample → emit → feed one token at a time, until EOS, the token budget,
+ * a stop request, or the context is full.
+ */
+import type { FinishReason } from '../../worker/protocol';
+import type { KvCache } from './kv-cache';
+import { Sampler, type SamplingOptions } from './sampler';
+
+export interface ForwardModel {
+  readonly cache: KvCache;
+  /** Runs `tokens` at positions cache.length.. and appends them to the cache; returns the last row of logits // [vocab]. */
+  forward(tokens: number[]): Promise<Float32Array>;
+}
+
+export class ContextFullError extends Error {
+  override name = 'ContextFullError';
+}
+
+export interface LoopOptions {
+  sampling: SamplingOptions;
+  maxNewTokens: number;
+  eos: readonly number[];
+  contextLength: number;
+  reuseCache: boolean;
+  shouldStop: () => boolean;
+  /** Called with each generated token (before it is fed back). */
+  onToken: (tokenId: number, index: number) => Promise<void> | void;
+}
+
+export interface LoopResult {
+  finishReason: FinishReason;
+  prefillTokens: number;
+  generated: number[];
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts: LoopOptions): Promise<LoopResult> {
+  if (prompt.length === 0) throw new Error('The prompt is empty.');
+  if (prompt.length >= opts.contextLength) {
+    throw new ContextFullError(
+      `The conversation is ${prompt.length} tokens but this model's context holds ${opts.contextLength}. Clear the chat (or shorten the system prompt) to continue.`,
+    );
+  }
+  const reuse = opts.reuseCache ? model.cache.reusable(prompt) : 0;
+  model.cache.truncate(reuse);
+  const sampler = new Sampler(opts.sampling);
+  const history = [...prompt];
+  const generated: number[] = [];
+
+  const t0 = performance.now();
+  let logits = await model.forward(prompt.slice(reuse));
+  const prefillMs = performance.now() - t0;
+  const t1 = performance.now();
+  let finishReason: FinishReason = 'max-tokens';
+  while (generated.length < opts.maxNewTokens) {
+    if (opts.shouldStop()) {
+      finishReason = 'stopped';
+      break;
+    }
+    const next = sampler.next(logits, history);
+    if (opts.eos.includes(next)) {
+      finishReason = 'eos';
+      break;
+    }
+    generated.push(next);
+    history.push(next);
+    await opts.onToken(next, generated.length - 1);
+    if (generated.length >= opts.maxNewTokens) break;
+    if (model.cache.length + 1 >= opts.contextLength) {
+      finishReason = 'context-full';
+      break;
+    }
+    if (opts.shouldStop()) {
+      finishReason = 'stopped';
+      break;
+    }
+    logits = await model.forward([next]);
+  }
+  return { finishReason, prefillTokens: prompt.length - reuse, generated, prefillMs, decodeMs: performance.now() - t1 };
+}

@@ -1,0 +1,46 @@
+/**
+ * One forward pass of the cut model at the cache's position: builds the graph inputs,
+ * runs the session chain with the steering backend at the cuts, keeps the presents as the
+ * new KV cache, and returns the last row of logits.
+ */
+import type { SessionChain } from './chain';
+import type { ForwardModel } from './decode-loop';
+import { halfArrayToFloat } from './f16';
+import { KvCache, type KvLayout } from './kv-cache';
+import { ort, type OrtTensor } from './ort';
+import type { SteeringBackend } from './steering-backend';
+
+function int64(values: number[], dims: number[]): OrtTensor {
+  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+export class ModelForward implements ForwardModel {
+  readonly cache: KvCache;
+
+  constructor(
+    private readonly chain: SessionChain,
+    private readonly backend: SteeringBackend | null,
+    layout: KvLayout,
+    device: GPUDevice | null,
+  ) {
+    this.cache = new KvCache(layout, device);
+  }
+
+  async forward(tokens: number[]): Promise<Float32Array> {
+    const past = this.cache.length;
+    const n = tokens.length;
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: int64(tokens, [1, n]), // [batch, seq]
+      attention_mask: int64(new Array(past + n).fill(1), [1, past + n]), // [batch, total]
+      position_ids: int64(Array.from({ length: n }, (_, i) => past + i), [1, n]), // [batch, seq]
+      ...this.cache.feeds(),
+    };
+    const { logits, presents } = await this.chain.run(feeds, this.backend, n);
+    this.cache.update(presents, tokens);
+    const [, seq, vocab] = logits.dims; // [batch, seq, vocab]
+    const data = logits.type === 'float16' ? halfArrayToFloat(logits.data as Uint16Array) : (logits.data as Float32Array);
+    const last = data.slice((seq - 1) * vocab, seq * vocab);
+    logits.dispose();
+    return last;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The cut: split a decoder model into parts at the residual stream after given layers.
+ *
+ * Part k (0-based, k = 0..cuts) reads `residual.{cut[k-1]}` (float32 [batch, seq, hidden])
+ * unless it is the first, and writes `residual.{cut[k]}` unless it is the last. Each original
+ * graph output goes to the last part whose residual input it depends on (presents of layers
+ * ≤ L in the part before the cut at L, logits in the last part). Shared subgraphs (mask,
+ * positions, rotary) are duplicated into every part that needs them by the backward
+ * traversal in prune.ts.
+ */
+import { node, valueInfo } from '../onnx/build';
+import { DataType, type Dimension, type Graph, type Node, type ValueInfo } from '../onnx/proto';
+import { indexGraph, renameTensor } from './graph-index';
+import { encodeWithRawInitializers } from './raw-initializers';
+import { prepare, type Prepared } from './prepare';
+import { buildPartModel, collectCone, forwardNodes } from './prune';
+import type { ExportStyle } from './residual-names';
+
+export interface GraphPart {
+  /** encoded ONNX model of this part */
+  bytes: Uint8Array;
+  /** all graph inputs of this part, including `residualIn` */
+  inputNames: string[];
+  /** all graph outputs of this part, including `residualOut` */
+  outputNames: string[];
+  /** float32 residual input [batch, seq, hidden] (parts after the first) */
+  residualIn?: string;
+  /** float32 residual output [batch, seq, hidden] (all parts but the last) */
+  residualOut?: string;
+}
+
+export interface CutModel {
+  style: ExportStyle;
+  numLayers: number;
+  hidden: number;
+  cutLayers: number[];
+  parts: GraphPart[];
+  residualType: 'float32' | 'float16';
+}
+
+/** Stable name of the exposed (float32) residual after layer `layer`. */
+export function residualName(layer: number): string {
+  return `residual.${layer}`;
+}
+
+/** [batch, seq, hidden] dims for the residual, with batch/seq taken from input_ids when declared. */
+function residualDims(g: Graph, hidden: number): (number | string)[] {
+  const ids = g.input.find((i) => i.name === 'input_ids') ?? g.input.find((i) => i.name === 'inputs_embeds');
+  const dims = ids?.type?.tensorType?.shape?.dim ?? [];
+  const sym = (d: Dimension | undefined, fallback: string): number | string =>
+    d?.dimParam ? d.dimParam : d?.dimValue !== undefined && Number(d.dimValue) > 0 ? Number(d.dimValue) : fallback;
+  return [sym(dims[0], 'batch_size'), sym(dims[1], 'sequence_length'), hidden];
+}
+
+function castNode(name: string, from: string, to: string, type: number): Node {
+  return node('Cast', name, [from], [to], { to: type });
+}
+
+/**
+ * Expose the residuals under their stable names. For float32 streams the residual tensor is
+ * renamed to `residual.{L}` in place; for float16 streams it keeps its name and the caller adds
+ * casts. Returns layer → internal tensor name (what the graph's nodes read).
+ */
+function exposeResiduals(p: Prepared): Map<number, string> {
+  const internal = new Map<number, string>();
+  for (const [l, t] of p.residuals) {
+    if (p.idx.outputs.has(t)) {
+      throw new Error(`surgery: the residual after layer ${l} (${t}) is itself a graph output; cutting there is not supported`);
+    }
+    if (p.tensorType === DataType.FLOAT) {
+      renameTensor(p.model.graph, t, residualName(l));
+      internal.set(l, residualName(l));
+    } else if (p.tensorType === DataType.FLOAT16) {
+      internal.set(l, t);
+    } else {
+      throw new Error(`surgery: unsupported residual element type ${p.tensorType} (expected float32 or float16)`);
+    }
+  }
+  if (p.tensorType === DataType.FLOAT && p.residuals.size > 0) p.idx = indexGraph(p.model.graph);
+  return internal;
+}
+
+function graphInputNames(g: Graph): string[] {
+  const inits = new Set(g.initializer.map((t) => t.name));
+  return g.input.map((i) => i.name).filter((n) => !inits.has(n));
+}
+
+export function cutModel(bytes: Uint8Array, cutLayers: number[]): CutModel {
+  const p = prepare('cutModel', bytes, cutLayers, true);
+  const residualType = p.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
+  if (cutLayers.length === 0) {
+    const info = prepare('cutModel', p.model, [0], true);
+    const g = p.model.graph;
+    return {
+      style: p.style,
+      numLayers: p.numLayers,
+      hidden: info.hidden,
+      cutLayers: [],
+      residualType: info.elemType === DataType.FLOAT16 ? 'float16' : 'float32',
+      parts: [{ bytes, inputNames: graphInputNames(g), outputNames: g.output.map((o) => o.name) }],
+    };
+  }
+  const internal = exposeResiduals(p);
+  const g = p.model.graph;
+  const idx = p.idx;
+  const f16 = p.tensorType === DataType.FLOAT16;
+  const dims = residualDims(g, p.hidden);
+  const cutTensors = cutLayers.map((l) => internal.get(l)!);
+
+  // Assign each original output to the last part whose residual input is in its ancestor cone.
+  const partOf = new Map<string, number>();
+  for (const o of g.output) partOf.set(o.name, 0);
+  cutTensors.forEach((t, j) => {
+    const desc = forwardNodes(g, idx, t);
+    for (const o of g.output) {
+      const prod = idx.producer.get(o.name);
+      if (o.name === t || (prod !== undefined && desc.has(prod))) partOf.set(o.name, j + 1);
+    }
+  });
+
+  const parts: GraphPart[] = [];
+  for (let k = 0; k <= cutLayers.length; k++) {
+    const inLayer = k > 0 ? cutLayers[k - 1] : undefined;
+    const outLayer = k < cutLayers.length ? cutLayers[k] : undefined;
+    const outputs = g.output.filter((o) => partOf.get(o.name) === k && o.name !== residualName(outLayer ?? -1));
+    const roots = outputs.map((o) => o.name);
+    if (outLayer !== undefined) roots.push(internal.get(outLayer)!);
+    const stops = new Set<string>(inLayer !== undefined ? [internal.get(inLayer)!] : []);
+    const cone = collectCone(g, idx, roots, stops);
+    // A part must not reach back past its own residual input to an earlier cut.
+    for (let j = 0; j < k - 1; j++) {
+      if (cone.names.has(cutTensors[j])) {
+        throw new Error(
+          `cutModel: part ${k} (after layer ${inLayer}) depends on the residual after layer ${cutLayers[j]} ` +
+            'through a path that bypasses its own cut; the graph is not a plain residual stack',
+        );
+      }
+    }
+    const prepend: Node[] = [];
+    const append: Node[] = [];
+    const extraInputs: ValueInfo[] = [];
+    const extraOutputs: ValueInfo[] = [];
+    if (inLayer !== undefined) {
+      extraInputs.push(valueInfo(residualName(inLayer), DataType.FLOAT, dims));
+      if (f16) prepend.push(castNode(`/traitlab/residual.${inLayer}/cast_in`, residualName(inLayer), internal.get(inLayer)!, DataType.FLOAT16));
+    }
+    if (outLayer !== undefined) {
+      extraOutputs.push(valueInfo(residualName(outLayer), DataType.FLOAT, dims));
+      if (f16) append.push(castNode(`/traitlab/residual.${outLayer}/cast_out`, internal.get(outLayer)!, residualName(outLayer), DataType.FLOAT));
+    }
+    const partModel = buildPartModel(p.model, { cone, prepend, append, extraInputs, outputs, extraOutputs });
+    parts.push({
+      bytes: encodeWithRawInitializers(partModel, p.source, p.raw),
+      inputNames: graphInputNames(partModel.graph),
+      outputNames: partModel.graph.output.map((o) => o.name),
+      residualIn: inLayer !== undefined ? residualName(inLayer) : undefined,
+      residualOut: outLayer !== undefined ? residualName(outLayer) : undefined,
+    });
+  }
+  return { style: p.style, numLayers: p.numLayers, hidden: p.hidden, cutLayers: [...cutLayers], parts, residualType };
+}
+
+/**
+ * One model (all original nodes) with extra float32 outputs `residual.{L}` for each requested
+ * layer: the residual stream after that layer, e.g. for collecting activation statistics.
+ */
+export function tapResiduals(bytes: Uint8Array, layers: number[]): Uint8Array {
+  const unique = [...new Set(layers)].sort((a, b) => a - b);
+  const p = prepare('tapResiduals', bytes, unique, true);
+  const internal = exposeResiduals(p);
+  const g = p.model.graph;
+  const dims = residualDims(g, p.hidden);
+  for (const l of unique) {
+    if (p.tensorType === DataType.FLOAT16) {
+      g.node.push(castNode(`/traitlab/residual.${l}/tap_cast`, internal.get(l)!, residualName(l), DataType.FLOAT));
+    }
+    g.valueInfo = g.valueInfo.filter((v) => v.name !== residualName(l));
+    g.output.push(valueInfo(residualName(l), DataType.FLOAT, dims));
+  }
+  return encodeWithRawInitializers(p.model, p.source, p.raw);
+}

@@ -1,0 +1,24 @@
+/** The app's one zustand store, a slice per feature. */
+import { createStore, useStore } from 'zustand';
+import { createChatSlice, type ChatSlice } from './chat-slice';
+import { createMetricsSlice, type MetricsSlice } from './metrics-slice';
+import { createModelSlice, type ModelSlice } from './model-slice';
+import { createSteeringSlice, type SteeringSlice } from './steering-slice';
+
+export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice;
+
+export function createAppStore() {
+  return createStore<AppState>()((...a) => ({
+    ...createModelSlice(...a),
+    ...createChatSlice(...a),
+    ...createSteeringSlice(...a),
+    ...createMetricsSlice(...a),
+  }));
+}
+
+export type AppStore = ReturnType<typeof createAppStore>;
+export const appStore = createAppStore();
+
+export function useApp<T>(selector: (s: AppState) => T): T {
+  return useStore(appStore, selector);
+}

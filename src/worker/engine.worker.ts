@@ -1,0 +1,20 @@
+/// <reference lib="webworker" />
+/**
+ * The engine worker: a thin shell that wires the message port to the handler. ORT, the
+ * tokenizer, the GPUDevice and our WGSL pipelines all live on this thread.
+ */
+import { configureOrt } from '../engine/runtime/ort';
+import { createHandler } from './handler';
+import type { Request, Response } from './protocol';
+
+configureOrt(new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href);
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (r: Response) => scope.postMessage(r);
+
+// The engine module imports transformers.js, which must come after configureOrt.
+const handlerReady = import('../engine/engine').then(({ Engine }) => createHandler(new Engine(), post));
+
+scope.addEventListener('message', (ev: MessageEvent<Request>) => {
+  void handlerReady.then((handle) => handle(ev.data));
+});

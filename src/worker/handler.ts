@@ -1,0 +1,99 @@
+/**
+ * The worker's message handler, independent of the Worker global so it can be tested in Node
+ * with a fake engine. Load and generate are exclusive (one at a time); stop, steering and
+ * vector updates apply immediately, also while a generation runs (next token).
+ */
+import type {
+  DeviceInfo,
+  GenerateRequest,
+  GenerateResult,
+  ModelInfo,
+  ModelSource,
+  ProgressInfo,
+  Request,
+  Response,
+  TokenEvent,
+  WireVector,
+} from './protocol';
+import { toWireError } from './protocol';
+import type { TraitSetting } from '../engine/steering/plan';
+
+export interface EngineApi {
+  load(source: ModelSource, onProgress: (p: ProgressInfo) => void): Promise<ModelInfo>;
+  generate(request: GenerateRequest, onToken: (t: TokenEvent) => void): Promise<GenerateResult>;
+  stop(): void;
+  setVectors(vectors: WireVector[]): void;
+  setSteering(settings: TraitSetting[]): void;
+  resetCache(): void;
+  device(): Promise<DeviceInfo>;
+}
+
+export class BusyError extends Error {
+  override name = 'BusyError';
+}
+
+export function createHandler(engine: EngineApi, post: (r: Response) => void): (req: Request) => Promise<void> {
+  let busy: string | null = null;
+
+  async function exclusive(id: number, what: string, run: () => Promise<void>): Promise<void> {
+    if (busy) {
+      post({ id, type: 'error', error: toWireError(new BusyError(`cannot ${what} while ${busy} is running`)) });
+      return;
+    }
+    busy = what;
+    try {
+      await run();
+    } catch (err) {
+      post({ id, type: 'error', error: toWireError(err) });
+    } finally {
+      busy = null;
+    }
+  }
+
+  function immediate(id: number, run: () => void): void {
+    try {
+      run();
+      post({ id, type: 'ok' });
+    } catch (err) {
+      post({ id, type: 'error', error: toWireError(err) });
+    }
+  }
+
+  return async (req: Request) => {
+    switch (req.type) {
+      case 'load':
+        return exclusive(req.id, 'load', async () => {
+          const info = await engine.load(req.source, (progress) => post({ id: req.id, type: 'progress', progress }));
+          post({ id: req.id, type: 'loaded', info });
+        });
+      case 'generate':
+        return exclusive(req.id, 'generate', async () => {
+          const result = await engine.generate(req.request, (token) => post({ id: req.id, type: 'token', token }));
+          post({ id: req.id, type: 'done', result });
+        });
+      case 'stop':
+        return immediate(req.id, () => engine.stop());
+      case 'setVectors':
+        return immediate(req.id, () => engine.setVectors(req.vectors));
+      case 'setSteering':
+        return immediate(req.id, () => engine.setSteering(req.settings));
+      case 'resetCache':
+        if (busy) {
+          post({ id: req.id, type: 'error', error: toWireError(new BusyError(`cannot reset the cache while ${busy} is running`)) });
+          return;
+        }
+        return immediate(req.id, () => engine.resetCache());
+      case 'device':
+        try {
+          post({ id: req.id, type: 'device', device: await engine.device() });
+        } catch (err) {
+          post({ id: req.id, type: 'error', error: toWireError(err) });
+        }
+        return;
+      default: {
+        const unknown = req as { id?: number; type?: string };
+        post({ id: unknown.id ?? -1, type: 'error', error: { name: 'ProtocolError', message: `unknown request type ${String(unknown.type)}` } });
+      }
+    }
+  };
+}
