@@ -98,7 +98,7 @@ export class Engine implements EngineApi {
     }
     const cut = cutModel(graph, cutLayers);
 
-    await this.unload();
+    // The previous model stays loaded (and usable) until the new one is ready.
     const ep = device.webgpu ? 'webgpu' : 'wasm';
     const chain = await SessionChain.create(cut.parts, {
       ep,
@@ -140,6 +140,7 @@ export class Engine implements EngineApi {
         device,
         loadMs: performance.now() - started,
       };
+      await this.unload();
       this.loaded = { info, tokenizer, chain, backend, forward, eos: eosIds(config, gen) };
       this.applyPlans();
       return info;

@@ -42,7 +42,16 @@ export interface TraitIndex {
   /** Content hash of all listed files (see datasetVersion). */
   version: string;
   questions: string;
-  traits: { id: string; label: string; file: string }[];
+  traits: TraitIndexEntry[];
+}
+
+export interface TraitIndexEntry {
+  id: string;
+  label: string;
+  /** File name relative to the index. */
+  file: string;
+  /** Only meaningful for this model (e.g. the planted test trait); absent = any model. */
+  onlyForModel?: string;
 }
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -196,11 +205,43 @@ export function datasetVersion(...parts: unknown[]): string {
   return `fnv1a64:${fnv1a64(canonicalJson(parts))}`;
 }
 
+/**
+ * The version string of a trait index: datasetVersion over the questions file followed by the
+ * trait files in index order (parsed JSON, so formatting does not matter).
+ */
+export function indexVersion(questions: unknown, traits: readonly unknown[]): string {
+  return datasetVersion(questions, ...traits);
+}
+
+/** Checks an index.json object (format, entries, unique ids and files). */
+export function validateIndex(json: unknown): Validated<TraitIndex> {
+  try {
+    if (!isObject(json)) throw new Error('trait index: expected a JSON object');
+    if (json.format !== INDEX_FORMAT) throw new Error(`trait index: wrong format tag ${JSON.stringify(json.format)} (expected "${INDEX_FORMAT}")`);
+    const version = text(json, 'version', 'trait index', { max: 100 });
+    const questions = text(json, 'questions', 'trait index', { max: 200 });
+    if (!Array.isArray(json.traits) || json.traits.length === 0) throw new Error('trait index: "traits" must be a non-empty array');
+    const ids = new Set<string>();
+    const traits = json.traits.map((t, i): TraitIndexEntry => {
+      if (!isObject(t)) throw new Error(`trait index: entry ${i} must be an object`);
+      const e: TraitIndexEntry = { id: text(t, 'id', `trait index entry ${i}`, { max: 64 }), label: text(t, 'label', `trait index entry ${i}`, { max: 100 }), file: text(t, 'file', `trait index entry ${i}`, { max: 200 }) };
+      if (t.onlyForModel !== undefined) e.onlyForModel = text(t, 'onlyForModel', `trait index entry ${i}`, { max: 200 });
+      if (ids.has(e.id)) throw new Error(`trait index: duplicate trait id "${e.id}"`);
+      ids.add(e.id);
+      return e;
+    });
+    return { ok: true, value: { format: INDEX_FORMAT, version, questions, traits } };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
 /** Slug of a display name: "Very Curious!" → "very-curious". */
 export function slugify(name: string): string {
   const s = name
     .toLowerCase()
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 48);
