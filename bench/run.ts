@@ -107,7 +107,17 @@ async function main(): Promise<void> {
   let server: ViteDevServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+    server = await createServer({
+      configFile: 'vite.config.ts',
+      // Merged into vite.config.ts (arrays concatenate): scan the bench page up front so no
+      // dependency is discovered mid-run (that reloads the page), in a cache of its own so a
+      // re-optimization never disturbs a test server running beside us.
+      optimizeDeps: { entries: ['bench/page/*.html'] },
+      cacheDir: 'node_modules/.vite-bench',
+      // No HMR and no file watching: another edit to src/ mid-bench must not reload the page.
+      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+      logLevel: process.env.BENCH_VITE_LOG === 'info' ? 'info' : 'warn',
+    });
     await server.listen();
     const addr = server.httpServer?.address();
     if (!addr || typeof addr === 'string') throw new Error('vite server has no port');

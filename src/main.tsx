@@ -4,12 +4,21 @@ import { createEngine } from './client/create-engine';
 import { App } from './ui/App';
 import { Controller } from './ui/controller';
 import { appStore } from './ui/store';
+import { fetchTraitIndex } from './ui/trait-index';
 import './ui/styles.css';
 
 const controller = new Controller(createEngine(), appStore);
 void controller.probeDevice();
 // Exposed for end-to-end tests and the console; holds no GPU objects.
 (window as unknown as { traitlab: unknown }).traitlab = { store: appStore, controller };
+
+// The trait list is read before the first paint, so the sliders are there from the start.
+const index = await fetchTraitIndex();
+appStore.getState().setBuiltinTraits(index.entries);
+appStore.getState().setTraitIndexError(index.error);
+// A share link restores its settings (the model download waits for the user).
+await controller.openLink(location.hash);
+window.addEventListener('hashchange', () => void controller.openLink(location.hash));
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

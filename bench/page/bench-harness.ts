@@ -37,7 +37,9 @@ delete globals[ORT_KEY];
 const tjs = await import('@huggingface/transformers');
 globals[ORT_KEY] = injected;
 const { ort } = await import('../../src/engine/runtime/ort');
-const sameOrt = (tjs.env.backends.onnx as unknown) === (ort.env as unknown);
+// transformers.js exposes a shallow copy of ORT's env: compare the nested objects.
+const tjsOnnx = tjs.env.backends.onnx as unknown as { webgpu?: unknown; wasm?: unknown };
+const sameOrt = tjsOnnx.webgpu === ort.env.webgpu && tjsOnnx.wasm === ort.env.wasm;
 if (!sameOrt) console.warn('[bench] transformers.js got a different onnxruntime-web instance than the engine');
 
 type Which = 'a' | 'b' | 'c';
@@ -267,7 +269,7 @@ async function release(which: Which): Promise<void> {
   }
 }
 
-async function device(): Promise<DeviceInfo & { ortAdapter?: string }> {
+async function device(): Promise<DeviceInfo & { sameOrt: boolean }> {
   const info = await engine.device();
   return { ...info, sameOrt };
 }

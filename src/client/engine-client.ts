@@ -14,6 +14,9 @@ import type {
   TokenEvent,
   WireError,
   WireVector,
+  ExtractProgress,
+  ExtractRequest,
+  ExtractResult,
 } from '../worker/protocol';
 import type { TraitSetting } from '../engine/steering/plan';
 
@@ -116,6 +119,14 @@ export class EngineClient {
 
   async resetCache(): Promise<void> {
     await this.call((id) => ({ id, type: 'resetCache' }), 'ok');
+  }
+
+  /** Extract trait vectors in the worker (IndexedDB-cached there); stop() cancels (rejects with name 'AbortError'). */
+  async extract(request: ExtractRequest, onProgress?: (p: ExtractProgress) => void): Promise<ExtractResult> {
+    const r = await this.call((id) => ({ id, type: 'extract', request }), 'extracted', (m) => {
+      if (m.type === 'extractProgress') onProgress?.(m.progress);
+    });
+    return r.result;
   }
 
   async device(): Promise<DeviceInfo> {

@@ -31,6 +31,8 @@ import { ortDevice } from './runtime/gpu-backend';
 import { planLayers, type LayerPlan, type TraitSetting } from './steering/plan';
 import { validateVector, type TraitVector } from './steering/vector';
 import { cutModel } from './surgery';
+import { runExtraction, runForwardsOnly, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult, type ForwardsOnlyResult, type TappedSource } from './extraction';
+import { VectorCache, type VectorStore } from '../traits/vector-cache';
 
 export class EngineLoadError extends Error {
   override name = 'EngineLoadError';
@@ -58,6 +60,9 @@ export class Engine implements EngineApi {
   private settings: TraitSetting[] = [];
   private stopRequested = false;
   private deviceInfo: DeviceInfo | null = null;
+  /** The loaded model's original files (for the tapped extraction session) and its revision. */
+  private extractionFiles: { source: TappedSource; revision: string } | null = null;
+  private vectorCache: VectorStore | null = null;
 
   constructor(private readonly fetchFn: typeof fetch = (...a) => fetch(...a)) {}
 
@@ -142,6 +147,10 @@ export class Engine implements EngineApi {
       };
       await this.unload();
       this.loaded = { info, tokenizer, chain, backend, forward, eos: eosIds(config, gen) };
+      this.extractionFiles = {
+        source: { graph, externalData, ep, kv: { numLayers, kvHeads: config.num_key_value_heads ?? config.num_attention_heads, headDim, type: kvCacheType(config, dtype) } },
+        revision: src.revision,
+      };
       this.applyPlans();
       return info;
     } catch (err) {
@@ -156,6 +165,7 @@ export class Engine implements EngineApi {
     this.loaded.backend.dispose();
     await this.loaded.chain.release();
     this.loaded = null;
+    this.extractionFiles = null;
   }
 
   /** Diagnostics and tests: the loaded pieces (never crosses the worker boundary). */
@@ -207,6 +217,40 @@ export class Engine implements EngineApi {
 
   stop(): void {
     this.stopRequested = true;
+  }
+
+  /**
+   * Extract trait vectors for the loaded model on this device (engine/extraction/run.ts):
+   * cached results come from IndexedDB; stop() cancels between prompts (AbortError).
+   */
+  async extract(request: ExtractRequest, onProgress: (p: ExtractProgress) => void = () => undefined): Promise<ExtractResult> {
+    const host = await this.extractionHost();
+    this.stopRequested = false;
+    this.vectorCache ??= new VectorCache();
+    return runExtraction(host, request, { onProgress, shouldStop: () => this.stopRequested, cache: this.vectorCache, fetchFn: this.fetchFn });
+  }
+
+  /** Benchmark baseline for extract(): the same prompts through the tapped session, no statistics. */
+  async extractForwardsOnly(request: ExtractRequest): Promise<ForwardsOnlyResult> {
+    const host = await this.extractionHost();
+    this.stopRequested = false;
+    return runForwardsOnly(host, request, { shouldStop: () => this.stopRequested, fetchFn: this.fetchFn });
+  }
+
+  private async extractionHost(): Promise<ExtractionHost> {
+    const m = this.requireModel();
+    const files = this.extractionFiles;
+    if (!files) throw new EngineLoadError('No model is loaded yet.');
+    return {
+      tokenizer: m.tokenizer,
+      source: files.source,
+      model: m.info.model,
+      revision: files.revision,
+      dtype: m.info.dtype,
+      numLayers: m.info.numLayers,
+      hidden: m.info.hidden,
+      device: files.source.ep === 'webgpu' ? await ortDevice() : null,
+    };
   }
 
   resetCache(): void {

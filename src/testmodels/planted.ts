@@ -19,8 +19,9 @@
  * 3. A private channel. All RMSNorm gains are 1 and every random projection that reads the
  *    residual (q/k/v/gate/up) has its d-row removed, so no random computation reacts to the
  *    d-component. Random projections that write the residual (o/down) have their d-column
- *    removed in layers ≤ P (d stays clean up to P) and are generic in layers > P (they add
- *    prompt-dependent noise along d after P, so the trait is best separated exactly at P).
+ *    removed in layers ≤ P (d stays clean up to P); in layers > P they keep 40% of it (prompt-
+ *    dependent noise along d after P, so the trait is best separated exactly at P, yet the
+ *    persona still decides between the cheerful and gloomy words at the output).
  * 4. The copy head. In layer P, attention heads 0 and 1 (which share kv head 0) have zero
  *    q and k weights, so their attention is uniform over the visible context. Their value
  *    dimension 0 reads c_v·(x̂·d) and o_proj writes it back along d with gain c_o per head.
@@ -41,7 +42,7 @@ import { baseMerges, byteSymbols, VOCAB_SIZE } from './tokenizer';
 import { fnv1a, GAIN, linearShape, normalArray, type LinearName } from './weights';
 
 /** Bump when the planted model's bytes change (its folder stamp includes this). */
-export const PLANTED_VERSION = 1;
+export const PLANTED_VERSION = 3;
 
 export const CHEERFUL_WORDS = ['cheerful', 'happy', 'sunny', 'bright', 'glad', 'merry'] as const;
 export const GLOOMY_WORDS = ['gloomy', 'sad', 'grim', 'bleak', 'dreary', 'miserable'] as const;
@@ -115,7 +116,8 @@ export const PLANTED_CONFIG: Readonly<TestModelConfig> = Object.freeze({
 const A = 8; // persona-word embedding size along d
 const WORD_NOISE = 0.2; // scale of a persona word's random part
 const C_V = 1; // value read gain of the copy head
-const C_O = 3; // o_proj write gain of each of the two copy heads
+const C_O = 5; // o_proj write gain of each of the two copy heads
+const WRITE_NOISE_AFTER = 0.4; // fraction of the random writes' d-component kept in layers > P
 const PLANT_GAIN: Readonly<Record<LinearName, number>> = Object.freeze({
   ...GAIN,
   o_proj: 1.5,
@@ -177,12 +179,12 @@ function dropReadRow(w: Float32Array, rows: number, cols: number, d: Float32Arra
   }
 }
 
-/** Remove the d-component of every output (writes, for [in, out] weights with out = hidden). */
-function dropWriteCol(w: Float32Array, rows: number, cols: number, d: Float32Array): void {
+/** Scale the d-component of every output by `keep` (writes, for [in, out] weights with out = hidden). */
+function scaleWriteCol(w: Float32Array, rows: number, cols: number, d: Float32Array, keep: number): void {
   for (let i = 0; i < rows; i++) {
     let c = 0;
     for (let j = 0; j < cols; j++) c += w[i * cols + j] * d[j];
-    for (let j = 0; j < cols; j++) w[i * cols + j] -= c * d[j];
+    for (let j = 0; j < cols; j++) w[i * cols + j] -= (1 - keep) * c * d[j];
   }
 }
 
@@ -214,7 +216,7 @@ export const PLANTED_WEIGHTS: OptimumWeights = {
     const d = PLANTED.direction;
     const w = normalArray(seedFor(`layers.${layer}.${which}`), k * n, PLANT_GAIN[which] / Math.sqrt(k));
     if (READS.has(which)) dropReadRow(w, k, n, d);
-    else if (layer <= PLANTED.layer) dropWriteCol(w, k, n, d);
+    else scaleWriteCol(w, k, n, d, layer <= PLANTED.layer ? 0 : WRITE_NOISE_AFTER);
     if (layer !== PLANTED.layer) return w;
     const HD = cfg.headDim;
     const nRep = cfg.numHeads / cfg.numKvHeads;

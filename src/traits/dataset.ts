@@ -224,7 +224,11 @@ export function validateIndex(json: unknown): Validated<TraitIndex> {
     const ids = new Set<string>();
     const traits = json.traits.map((t, i): TraitIndexEntry => {
       if (!isObject(t)) throw new Error(`trait index: entry ${i} must be an object`);
-      const e: TraitIndexEntry = { id: text(t, 'id', `trait index entry ${i}`, { max: 64 }), label: text(t, 'label', `trait index entry ${i}`, { max: 100 }), file: text(t, 'file', `trait index entry ${i}`, { max: 200 }) };
+      const e: TraitIndexEntry = {
+        id: text(t, 'id', `trait index entry ${i}`, { max: 64 }),
+        label: text(t, 'label', `trait index entry ${i}`, { max: 100 }),
+        file: text(t, 'file', `trait index entry ${i}`, { max: 200 }),
+      };
       if (t.onlyForModel !== undefined) e.onlyForModel = text(t, 'onlyForModel', `trait index entry ${i}`, { max: 200 });
       if (ids.has(e.id)) throw new Error(`trait index: duplicate trait id "${e.id}"`);
       ids.add(e.id);
@@ -262,7 +266,10 @@ const CUSTOM_TEMPLATES: readonly string[] = [
 ];
 
 function cleanDescription(s: string, what: string): string {
-  const t = s.trim().replace(/\s+/g, ' ').replace(/[.!?]+$/, '');
+  const t = s
+    .trim()
+    .replace(/\s+/g, ' ')
+    .replace(/[.!?]+$/, '');
   if (!t) throw new Error(`customTrait: the ${what} description is empty`);
   if (t.length > 300) throw new Error(`customTrait: the ${what} description is too long (${t.length} characters, at most 300)`);
   return t;

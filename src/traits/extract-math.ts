@@ -7,6 +7,7 @@
  * `high[i]` and `low[i]` are the two halves of contrastive pair i (same question, opposite
  * persona), so paired methods require equal lengths.
  */
+import { calibrate, type Calibration } from './calibration';
 
 /** Dot product (float64 accumulation). */
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -233,4 +234,58 @@ export function chooseLayer(effect: ReadonlyMap<number, number> | Record<number,
   const any = pick(Array.from({ length: numLayers }, (_, i) => i));
   if (any === undefined) throw new Error('chooseLayer: no layer has an effect size');
   return any;
+}
+
+export type ExtractionMethod = 'mean-diff' | 'pca' | 'pca-center';
+
+/**
+ * The unit trait direction of one layer from paired activations: the normalized mean
+ * difference, or the (un)centered first principal component of the paired differences (sign:
+ * high − low projects positively). Unit length because strengths are applied in units of the
+ * layer's typical residual norm (plan.ts), so only the direction matters.
+ */
+export function extractDirection(high: readonly Float32Array[], low: readonly Float32Array[], method: ExtractionMethod = 'mean-diff'): Float32Array {
+  if (method === 'mean-diff') return normalize(meanDifference(high, low));
+  return pcaDirection(high, low, { center: method === 'pca-center' });
+}
+
+export interface LayerAnalysis {
+  /** Unit direction extracted from the training activations. */
+  direction: Float32Array;
+  /** Separation of the held-out projections on `direction`. */
+  separation: Separation;
+  /** Held-out calibration (null when both classes project to the same mean). */
+  calibration: Calibration | null;
+}
+
+/** Per-layer activations: layer → one [hidden] vector per prompt (high[k] pairs with low[k]). */
+export interface LayerActivations {
+  high: Readonly<Record<number, readonly Float32Array[]>>;
+  low: Readonly<Record<number, readonly Float32Array[]>>;
+}
+
+/**
+ * The whole CPU pipeline for a set of layers: direction per layer from `train`, separation and
+ * calibration on `heldOut`, and the chosen layer (chooseLayer on the held-out effect sizes).
+ */
+export function analyzeLayers(
+  train: LayerActivations,
+  heldOut: LayerActivations,
+  numLayers: number,
+  method: ExtractionMethod = 'mean-diff',
+): { layers: Record<number, LayerAnalysis>; bestLayer: number } {
+  const layers: Record<number, LayerAnalysis> = {};
+  const effect = new Map<number, number>();
+  for (const key of Object.keys(train.high)) {
+    const l = Number(key);
+    const direction = extractDirection(train.high[l], train.low[l] ?? [], method);
+    const hp = project(heldOut.high[l] ?? [], direction);
+    const lp = project(heldOut.low[l] ?? [], direction);
+    const sep = separation(hp, lp);
+    let calibration: Calibration | null = null;
+    if (sep.meanHigh !== sep.meanLow) calibration = calibrate(hp, lp);
+    layers[l] = { direction, separation: sep, calibration };
+    effect.set(l, sep.effectSize);
+  }
+  return { layers, bestLayer: chooseLayer(effect, numLayers) };
 }

@@ -202,7 +202,8 @@ export function parseGguf(bytes: Uint8Array): GgufFile {
   const tensorCount = r.u64('tensor count');
   const kvCount = r.u64('metadata count');
   // Each kv needs ≥ 12 bytes (key length + type), each tensor info ≥ 28: reject absurd counts early.
-  if (kvCount * 12 + tensorCount * 28 > r.remaining) throw new Error(`GGUF: file is truncated (header claims ${kvCount} metadata entries and ${tensorCount} tensors)`);
+  if (kvCount * 12 + tensorCount * 28 > r.remaining)
+    throw new Error(`GGUF: file is truncated (header claims ${kvCount} metadata entries and ${tensorCount} tensors)`);
   const metadata = new Map<string, { type: GgufType; value: GgufValue }>();
   for (let i = 0; i < kvCount; i++) {
     const key = r.string(`metadata key ${i}`);
@@ -329,7 +330,10 @@ export function writeControlVector(vector: TraitVector, modelHint: string = vect
   if (layers.length === 0) throw new Error('writeControlVector: the vector has no layers');
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0) throw new Error(`writeControlVector: invalid layer ${l}`);
-    if (l === 0) throw new Error('writeControlVector: layer 0 (the first block\'s output) cannot be steered by llama.cpp control vectors (direction.0 is invalid); drop it or use a later layer');
+    if (l === 0)
+      throw new Error(
+        "writeControlVector: layer 0 (the first block's output) cannot be steered by llama.cpp control vectors (direction.0 is invalid); drop it or use a later layer",
+      );
     const x = vector.layers[l];
     if (x.length !== vector.hidden) throw new Error(`writeControlVector: layer ${l} has ${x.length} values, expected ${vector.hidden}`);
     if (!x.every(Number.isFinite)) throw new Error(`writeControlVector: layer ${l} has non-finite values`);

@@ -95,7 +95,7 @@ export function vectorFromJson(input: unknown, expectedHidden?: number): TraitVe
     try {
       json = JSON.parse(input);
     } catch (err) {
-      throw new Error(`vector JSON: not valid JSON (${(err as Error).message})`);
+      throw new Error(`vector JSON: not valid JSON (${(err as Error).message})`, { cause: err });
     }
   }
   if (!isObject(json)) throw new Error('vector JSON: expected an object');
@@ -103,7 +103,8 @@ export function vectorFromJson(input: unknown, expectedHidden?: number): TraitVe
   if (typeof json.model !== 'string') throw new Error('vector JSON: "model" must be a string');
   const hidden = json.hidden;
   if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) throw new Error('vector JSON: "hidden" must be a positive integer');
-  if (expectedHidden !== undefined && hidden !== expectedHidden) throw new Error(`vector JSON: vector has hidden size ${hidden}, the model has ${expectedHidden}`);
+  if (expectedHidden !== undefined && hidden !== expectedHidden)
+    throw new Error(`vector JSON: vector has hidden size ${hidden}, the model has ${expectedHidden}`);
   if (!isObject(json.layers)) throw new Error('vector JSON: "layers" must be an object of layer → base64');
   const layers: Record<number, Float32Array> = {};
   for (const [k, v] of Object.entries(json.layers)) {

@@ -1,5 +1,11 @@
+import { CachePanel } from './components/CachePanel';
+import { ChartsPanel } from './components/ChartsPanel';
 import { ChatPanel } from './components/ChatPanel';
+import { ComparePanel } from './components/ComparePanel';
+import { DevicePanel } from './components/DevicePanel';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { ModelPanel } from './components/ModelPanel';
+import { PresetBar } from './components/PresetBar';
 import { ProjectionsPanel } from './components/ProjectionsPanel';
 import { SteeringPanel } from './components/SteeringPanel';
 import type { Controller } from './controller';
@@ -14,15 +20,39 @@ export function App({ controller }: { controller: Controller }) {
         <span className="device" data-testid="device">
           {device ? (device.webgpu ? `WebGPU · ${device.adapter}${device.shaderF16 ? ' · shader-f16' : ''}` : 'CPU (WASM)') : 'probing GPU…'}
         </span>
+        <span className="privacy">Runs in your browser: nothing leaves this page except the model download.</span>
       </header>
       <main>
         <div className="col">
-          <ModelPanel controller={controller} />
-          <SteeringPanel controller={controller} />
-          <ProjectionsPanel />
+          <ErrorBoundary name="preset">
+            <PresetBar controller={controller} />
+          </ErrorBoundary>
+          <ErrorBoundary name="model">
+            <ModelPanel controller={controller} />
+          </ErrorBoundary>
+          <ErrorBoundary name="steering">
+            <SteeringPanel controller={controller} />
+          </ErrorBoundary>
+          <ErrorBoundary name="device">
+            <DevicePanel />
+          </ErrorBoundary>
+          <ErrorBoundary name="cache">
+            <CachePanel controller={controller} />
+          </ErrorBoundary>
         </div>
         <div className="col wide">
-          <ChatPanel controller={controller} />
+          <ErrorBoundary name="chat">
+            <ChatPanel controller={controller} />
+          </ErrorBoundary>
+          <ErrorBoundary name="charts">
+            <ChartsPanel />
+          </ErrorBoundary>
+          <ErrorBoundary name="projections">
+            <ProjectionsPanel />
+          </ErrorBoundary>
+          <ErrorBoundary name="compare">
+            <ComparePanel controller={controller} />
+          </ErrorBoundary>
         </div>
       </main>
     </div>

@@ -3,13 +3,21 @@
  * goes through here. Errors end up in the store as messages; nothing the user had is dropped.
  */
 import type { EngineClient } from '../client/engine-client';
-import { randomUnit } from '../engine/steering/vector';
 import { validateSampling } from '../engine/runtime/sampler';
-import type { Dtype, ModelInfo, WireVector } from '../worker/protocol';
+import type { TraitSetting } from '../engine/steering/plan';
+import type { TraitVector } from '../engine/steering/vector';
+import { decodePreset, encodePreset } from '../presets/codec';
+import type { BuiltinPreset } from '../presets/builtins';
+import { slugify } from '../traits/dataset';
+import { vectorFromJson } from '../traits/vector-json';
+import type { ChatMessage, Dtype, GenerateRequest, GenerateResult } from '../worker/protocol';
 import { FrameBuffer } from './frame-buffer';
+import { deleteCachedModel, listCachedModels } from './models/model-cache';
 import type { AppStore } from './store';
-import type { TraitEntry } from './store/steering-slice';
+import type { CompareSide } from './store/compare-slice';
 import type { TokenPoint } from './store/metrics-slice';
+import { presetOf } from './store/preset-slice';
+import { engineSettings, unsteeredSettings, vectorsFor } from './trait-vectors';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -23,99 +31,130 @@ export function parseLayers(text: string): number[] | undefined | string {
   return parts;
 }
 
-/** Demo traits for a model without extracted vectors: random unit directions (seeded, reproducible). */
-export function demoTraits(info: ModelInfo): { entries: TraitEntry[]; vectors: WireVector[] } {
-  const layer = info.cutLayers[0];
-  const specs = [
-    { traitId: 'direction-a', label: 'Random direction A', seed: 11 },
-    { traitId: 'direction-b', label: 'Random direction B', seed: 22 },
-  ];
-  return {
-    entries: specs.map((s) => ({ traitId: s.traitId, label: s.label, strength: 0, mode: 'add', layer, enabled: true })),
-    vectors: specs.map((s) => ({ traitId: s.traitId, ...randomUnit(info.model, info.hidden, info.cutLayers, s.seed) })),
-  };
-}
-
 export class Controller {
-  private readonly points: FrameBuffer<TokenPoint>;
+  /** Extracted (or imported) vectors of built-in traits, by trait id. */
+  private extracted: Record<string, TraitVector> = {};
+  /** While a compare run holds the engine's steering, slider moves are not sent. */
+  private holdSteering = false;
 
   constructor(
     private readonly client: EngineClient,
     private readonly store: AppStore,
-  ) {
-    // Text and chart points reach the store together, once per animation frame.
-    this.points = new FrameBuffer((batch) => {
-      const st = store.getState();
-      st.replyDelta(batch.map((p) => p.text).join(''));
-      st.appendPoints(batch);
-    });
+  ) {}
+
+  private get s() {
+    return this.store.getState();
   }
 
   async probeDevice(): Promise<void> {
     try {
-      this.store.getState().setDevice(await this.client.device());
+      this.s.setDevice(await this.client.device());
     } catch (err) {
-      this.store.getState().loadFailed(message(err));
+      this.s.loadFailed(message(err));
     }
   }
 
   async load(): Promise<void> {
-    const s = this.store.getState();
+    const s = this.s;
     const layers = parseLayers(s.cutLayersInput);
     if (typeof layers === 'string') return s.loadFailed(layers);
     s.loadStarted();
     try {
       const info = await this.client.load(
         { model: s.modelInput, dtype: s.dtypeChoice === 'auto' ? undefined : (s.dtypeChoice as Dtype), cutLayers: layers },
-        (p) => this.store.getState().loadProgress(p),
+        (p) => this.s.loadProgress(p),
       );
-      const demo = demoTraits(info);
-      await this.client.setVectors(demo.vectors);
-      this.store.getState().setTraits(demo.entries);
-      await this.pushSteering();
-      this.store.getState().loadDone(info);
+      this.s.loadDone(info);
+      await this.pushVectors();
+      this.s.clearPoints();
     } catch (err) {
-      this.store.getState().loadFailed(message(err));
+      this.s.loadFailed(message(err));
     }
+    void this.refreshCache();
+  }
+
+  /** Registers every trait's direction for the loaded model, then the settings. */
+  async pushVectors(): Promise<void> {
+    const { info, traits, customTraits } = this.s;
+    if (!info) return;
+    const { vectors, kinds } = vectorsFor(info, traits, customTraits, this.extracted);
+    this.s.setVectorKinds(kinds);
+    try {
+      await this.client.setVectors(vectors);
+    } catch (err) {
+      this.s.setSteeringError(message(err));
+      return;
+    }
+    await this.pushSteering();
+  }
+
+  private async sendSettings(settings: TraitSetting[]): Promise<void> {
+    await this.client.setSteering(settings);
   }
 
   /** Sends the current trait settings; the engine applies them from the next token on. */
   async pushSteering(): Promise<void> {
-    const { traits, setSteeringError } = this.store.getState();
+    const { traits, info, setSteeringError } = this.s;
+    if (!info || this.holdSteering) return;
     try {
-      await this.client.setSteering(traits.map(({ label: _label, ...setting }) => setting));
+      await this.sendSettings(engineSettings(traits, info));
       setSteeringError(null);
     } catch (err) {
       setSteeringError(message(err));
     }
   }
 
+  /** Runs one generation, handing its tokens to `sink` once per animation frame. */
+  private async stream(request: GenerateRequest, sink: (batch: TokenPoint[]) => void): Promise<GenerateResult> {
+    const buffer = new FrameBuffer<TokenPoint>(sink, 1 << 16);
+    try {
+      const it = this.client.generate(request);
+      let r = await it.next();
+      while (!r.done) {
+        buffer.push({ index: r.value.index, text: r.value.text, projections: r.value.projections });
+        r = await it.next();
+      }
+      return r.value;
+    } finally {
+      buffer.flush();
+    }
+  }
+
+  private promptMessages(history: ChatMessage[], content: string): ChatMessage[] {
+    const sys = this.s.systemPrompt;
+    return [...(sys.trim() ? [{ role: 'system' as const, content: sys }] : []), ...history, { role: 'user', content }];
+  }
+
+  private busy(): boolean {
+    return this.s.streaming !== null || this.s.compareStatus === 'running';
+  }
+
   async send(content: string): Promise<void> {
-    const s = this.store.getState();
-    if (!content.trim() || s.streaming !== null) return;
+    const s = this.s;
+    if (!content.trim() || this.busy()) return;
     const problem = validateSampling(s.sampling);
     if (problem) return s.replyFailed(problem);
-    const history = s.systemPrompt.trim() ? [{ role: 'system' as const, content: s.systemPrompt }, ...s.messages] : [...s.messages];
+    const messages = this.promptMessages(s.messages, content);
     s.userSent(content);
     s.clearPoints();
     const started = performance.now();
-    let count = 0;
     try {
-      const stream = this.client.generate({ messages: [...history, { role: 'user', content }], sampling: s.sampling, maxNewTokens: s.maxNewTokens });
-      let r = await stream.next();
-      while (!r.done) {
-        const t = r.value;
-        count++;
-        this.points.push({ index: t.index, text: t.text, projections: t.projections });
-        r = await stream.next();
-      }
-      this.points.flush();
-      this.store.getState().setTokensPerSecond(count / ((performance.now() - started) / 1000));
-      this.store.getState().replyDone(r.value);
+      const result = await this.stream({ messages, sampling: s.sampling, maxNewTokens: s.maxNewTokens }, (batch) => {
+        this.s.replyDelta(batch.map((p) => p.text).join(''));
+        this.s.appendPoints(batch);
+      });
+      this.s.setTokensPerSecond(result.generatedTokens / ((performance.now() - started) / 1000));
+      this.s.replyDone(result);
     } catch (err) {
-      this.points.flush();
-      this.store.getState().replyFailed(message(err));
+      this.s.replyFailed(message(err));
     }
+  }
+
+  /** Re-runs the last user turn (its reply is replaced). */
+  async regenerate(): Promise<void> {
+    if (this.busy()) return;
+    const content = this.s.retractLastTurn();
+    if (content !== null) await this.send(content);
   }
 
   async stop(): Promise<void> {
@@ -123,8 +162,123 @@ export class Controller {
   }
 
   async clearChat(): Promise<void> {
-    this.store.getState().clearChat();
-    this.store.getState().clearPoints();
+    this.s.clearChat();
+    this.s.clearPoints();
     await this.client.resetCache().catch(() => undefined);
+  }
+
+  /**
+   * The same prompt and seed twice: unsteered (every intervention off, readout on), then with
+   * the current steering, the KV cache reset before each, so both start from the same state.
+   */
+  async compare(prompt: string): Promise<void> {
+    const s = this.s;
+    if (!prompt.trim() || this.busy() || !s.info) return;
+    const problem = validateSampling(s.sampling);
+    if (problem) return s.compareFailed(problem);
+    const request = { messages: this.promptMessages([], prompt), sampling: s.sampling, maxNewTokens: s.maxNewTokens, reuseCache: false };
+    const steered = engineSettings(s.traits, s.info);
+    s.compareStarted(prompt);
+    this.holdSteering = true;
+    try {
+      const run = async (side: CompareSide, settings: TraitSetting[]) => {
+        this.s.comparePhaseStarted(side);
+        await this.sendSettings(settings);
+        await this.client.resetCache();
+        await this.stream(request, (batch) => this.s.compareAppend(side, batch));
+      };
+      await run('unsteered', unsteeredSettings(steered));
+      await run('steered', steered);
+      this.s.compareDone();
+    } catch (err) {
+      this.s.compareFailed(message(err));
+    } finally {
+      this.holdSteering = false;
+      await this.client.resetCache().catch(() => undefined);
+      await this.pushSteering();
+    }
+  }
+
+  // ---- traits -------------------------------------------------------------------------
+
+  /**
+   * A vector file (traitlab-vector/1 JSON): for a built-in trait id it becomes that trait's
+   * direction (with its calibration and per-layer separation); otherwise a custom trait.
+   */
+  async importVector(text: string, fileName: string): Promise<void> {
+    try {
+      const file = vectorFromJson(text, this.s.info?.hidden);
+      const id = file.trait?.id ?? slugify(fileName.replace(/\.json$/i, ''));
+      const data = { calibration: file.calibration, separation: file.separation, bestLayer: file.bestLayer };
+      const builtin = this.s.traits.find((t) => t.traitId === id && !t.custom);
+      if (builtin) {
+        this.extracted[id] = file.vector;
+        this.s.setTraitData(id, data);
+      } else {
+        this.s.addCustomTrait({ id, label: file.trait?.label ?? id, vector: file.vector, ...data });
+      }
+      this.s.setSteeringError(null);
+      await this.pushVectors();
+    } catch (err) {
+      this.s.setSteeringError(`Could not import ${fileName}: ${message(err)}`);
+    }
+  }
+
+  async removeCustomTrait(id: string): Promise<void> {
+    this.s.removeCustomTrait(id);
+    await this.pushVectors();
+  }
+
+  async applyBuiltinPreset(p: BuiltinPreset): Promise<void> {
+    this.s.applyBuiltinPreset(p);
+    await this.pushSteering();
+  }
+
+  // ---- share links ----------------------------------------------------------------------
+
+  /** Puts the current settings in the URL hash and returns the full link. */
+  share(): string {
+    const hash = encodePreset(presetOf(this.s));
+    const url = `${location.origin}${location.pathname}${location.search}#${hash}`;
+    history.replaceState(null, '', url);
+    this.s.setShareLink(url);
+    void navigator.clipboard?.writeText(url).catch(() => undefined);
+    return url;
+  }
+
+  /** Reads a link's hash: restores its settings (model load waits for confirmation) or explains why not. */
+  async openLink(hash: string): Promise<void> {
+    if (!hash || hash === '#') return;
+    const known = new Set(this.s.traits.filter((t) => !t.custom).map((t) => t.traitId));
+    const r = decodePreset(hash, { knownTraitIds: known });
+    if (!r.ok) {
+      this.s.presetRejected(`This share link cannot be used: ${r.error.message} Your current settings are kept.`);
+      return;
+    }
+    this.s.applyPreset(r.preset);
+    if (this.s.info) await this.pushVectors();
+  }
+
+  async confirmPendingLoad(): Promise<void> {
+    await this.load();
+  }
+
+  // ---- cache ----------------------------------------------------------------------------
+
+  async refreshCache(): Promise<void> {
+    try {
+      this.s.setCachedModels(await listCachedModels());
+    } catch (err) {
+      this.s.setCachedModels(null, message(err));
+    }
+  }
+
+  async deleteCached(model: string): Promise<void> {
+    try {
+      await deleteCachedModel(model);
+    } catch (err) {
+      this.s.setCachedModels(this.s.cachedModels, message(err));
+    }
+    await this.refreshCache();
   }
 }

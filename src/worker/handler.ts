@@ -14,6 +14,9 @@ import type {
   Response,
   TokenEvent,
   WireVector,
+  ExtractProgress,
+  ExtractRequest,
+  ExtractResult,
 } from './protocol';
 import { toWireError } from './protocol';
 import type { TraitSetting } from '../engine/steering/plan';
@@ -26,6 +29,8 @@ export interface EngineApi {
   setSteering(settings: TraitSetting[]): void;
   resetCache(): void;
   device(): Promise<DeviceInfo>;
+  /** Trait extraction (optional so engines without it still satisfy the API); stop() cancels it. */
+  extract?(request: ExtractRequest, onProgress: (p: ExtractProgress) => void): Promise<ExtractResult>;
 }
 
 export class BusyError extends Error {
@@ -70,6 +75,12 @@ export function createHandler(engine: EngineApi, post: (r: Response) => void): (
         return exclusive(req.id, 'generate', async () => {
           const result = await engine.generate(req.request, (token) => post({ id: req.id, type: 'token', token }));
           post({ id: req.id, type: 'done', result });
+        });
+      case 'extract':
+        return exclusive(req.id, 'extract', async () => {
+          if (!engine.extract) throw new Error('This engine cannot extract trait vectors.');
+          const result = await engine.extract(req.request, (progress) => post({ id: req.id, type: 'extractProgress', progress }));
+          post({ id: req.id, type: 'extracted', result });
         });
       case 'stop':
         return immediate(req.id, () => engine.stop());

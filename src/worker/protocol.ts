@@ -4,6 +4,9 @@
  */
 import type { SamplingOptions } from '../engine/runtime/sampler';
 import type { TraitSetting } from '../engine/steering/plan';
+import type { ExtractProgress, ExtractRequest, ExtractResult } from '../engine/extraction/types';
+
+export type { ExtractProgress, ExtractRequest, ExtractResult };
 
 export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
 
@@ -102,7 +105,9 @@ export type Request =
   | { id: number; type: 'setVectors'; vectors: WireVector[] }
   | { id: number; type: 'setSteering'; settings: TraitSetting[] }
   | { id: number; type: 'resetCache' }
-  | { id: number; type: 'device' };
+  | { id: number; type: 'device' }
+  /** Extract trait vectors for the loaded model (progress: 'extractProgress'; result: 'extracted'; cancel with 'stop'). */
+  | { id: number; type: 'extract'; request: ExtractRequest };
 
 export interface WireError {
   name: string;
@@ -116,6 +121,8 @@ export type Response =
   | { id: number; type: 'done'; result: GenerateResult }
   | { id: number; type: 'device'; device: DeviceInfo }
   | { id: number; type: 'ok' }
+  | { id: number; type: 'extractProgress'; progress: ExtractProgress }
+  | { id: number; type: 'extracted'; result: ExtractResult }
   | { id: number; type: 'error'; error: WireError };
 
 export function toWireError(err: unknown): WireError {

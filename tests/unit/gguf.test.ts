@@ -55,15 +55,22 @@ class Bytes {
 }
 
 /** A control vector exactly as llama.cpp's python writer produces it, with optional extra metadata. */
-function handBuilt(dirs: Record<number, number[]>, opts: { hint?: string; extraKv?: (b: Bytes) => number; layerCountI32?: boolean; version?: number } = {}): Uint8Array {
+function handBuilt(
+  dirs: Record<number, number[]>,
+  opts: { hint?: string; extraKv?: (b: Bytes) => number; layerCountI32?: boolean; version?: number } = {},
+): Uint8Array {
   const b = new Bytes();
   const layers = Object.keys(dirs).map(Number);
   const n = dirs[layers[0]].length;
-  b.u32(0x46554747).u32(opts.version ?? 3).u64(layers.length);
+  b.u32(0x46554747)
+    .u32(opts.version ?? 3)
+    .u64(layers.length);
   const kvAt = b.length;
   b.u64(3);
   b.str('general.architecture').u32(GgufType.STRING).str('controlvector');
-  b.str('controlvector.model_hint').u32(GgufType.STRING).str(opts.hint ?? 'llama');
+  b.str('controlvector.model_hint')
+    .u32(GgufType.STRING)
+    .str(opts.hint ?? 'llama');
   b.str('controlvector.layer_count');
   if (opts.layerCountI32) b.u32(GgufType.INT32).i32(layers.length);
   else b.u32(GgufType.UINT32).u32(layers.length);
@@ -123,7 +130,9 @@ describe('GGUF control vectors', () => {
         b.str('x.i16').u32(GgufType.INT16).u8(0xfe).u8(0xff);
         b.str('x.f32').u32(GgufType.FLOAT32).f32(1.5);
         b.str('x.bool').u32(GgufType.BOOL).u8(1);
-        b.str('x.u64').u32(GgufType.UINT64).u64(2 ** 40);
+        b.str('x.u64')
+          .u32(GgufType.UINT64)
+          .u64(2 ** 40);
         b.str('x.i64').u32(GgufType.INT64).u64(5);
         b.str('x.f64').u32(GgufType.FLOAT64).u32(0).u32(0x3ff00000);
         b.str('x.arr').u32(GgufType.ARRAY).u32(GgufType.STRING).u64(2).str('a').str('bc');
@@ -234,11 +243,31 @@ describe('GGUF control vectors', () => {
     }
     expect(threw).toBeGreaterThan(100);
     // Huge counts and lengths are rejected without allocating or looping.
-    const huge = new Bytes().u32(0x46554747).u32(3).u64(1).u64(2 ** 40).bytes();
+    const huge = new Bytes()
+      .u32(0x46554747)
+      .u32(3)
+      .u64(1)
+      .u64(2 ** 40)
+      .bytes();
     expect(() => readControlVector(huge)).toThrow(/truncated/);
-    const hugeStr = new Bytes().u32(0x46554747).u32(3).u64(0).u64(1).u64(2 ** 50).bytes();
+    const hugeStr = new Bytes()
+      .u32(0x46554747)
+      .u32(3)
+      .u64(0)
+      .u64(1)
+      .u64(2 ** 50)
+      .bytes();
     expect(() => readControlVector(hugeStr)).toThrow(/truncated/);
-    const hugeArr = new Bytes().u32(0x46554747).u32(3).u64(0).u64(1).str('a').u32(GgufType.ARRAY).u32(GgufType.UINT8).u64(2 ** 45).bytes();
+    const hugeArr = new Bytes()
+      .u32(0x46554747)
+      .u32(3)
+      .u64(0)
+      .u64(1)
+      .str('a')
+      .u32(GgufType.ARRAY)
+      .u32(GgufType.UINT8)
+      .u64(2 ** 45)
+      .bytes();
     expect(() => readControlVector(hugeArr)).toThrow(/truncated/);
     expect(() => readControlVector(new Uint8Array(0))).toThrow(/too short/);
   });

@@ -13,7 +13,7 @@ import { PLANTED, TEST_MODELS, modelFolderFiles } from '../../src/testmodels';
 import { ensureTestModels } from '../../src/testmodels/write-hub-folder';
 import { calibrate, score } from '../../src/traits/calibration';
 import { validateQuestions, validateTraitFile, type QuestionSet, type TraitDataset } from '../../src/traits/dataset';
-import { chooseLayer, cosine, meanDifference, normalize, pcaDirection, project, separation } from '../../src/traits/extract-math';
+import { analyzeLayers, chooseLayer, cosine, meanDifference, normalize, pcaDirection, project, separation } from '../../src/traits/extract-math';
 import { contrastivePrompts, extractionPositions, personaChat, poolPositions } from '../../src/traits/prompts';
 import type { ChatMessage } from '../../src/worker/protocol';
 
@@ -33,7 +33,10 @@ function feeds(ids: number[]): Record<string, ort.Tensor> {
   const f: Record<string, ort.Tensor> = {
     input_ids: i64(ids, [1, ids.length]),
     attention_mask: i64(Array<number>(ids.length).fill(1), [1, ids.length]),
-    position_ids: i64(ids.map((_, i) => i), [1, ids.length]),
+    position_ids: i64(
+      ids.map((_, i) => i),
+      [1, ids.length],
+    ),
   };
   for (let i = 0; i < C.numLayers; i++) {
     for (const kv of ['key', 'value']) f[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, C.numKvHeads, 0, C.headDim]);
@@ -104,7 +107,14 @@ describe('planted-trait model', () => {
     const spec = TEST_MODELS[PLANTED.modelId];
     expect(spec.planted?.version).toBe(PLANTED.version);
     const a = modelFolderFiles(spec);
-    expect(Object.keys(a).sort()).toEqual(['config.json', 'generation_config.json', 'onnx/model.onnx', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(Object.keys(a).sort()).toEqual([
+      'config.json',
+      'generation_config.json',
+      'onnx/model.onnx',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect(Buffer.from(a['onnx/model.onnx'] as Uint8Array).equals(Buffer.from(modelBytes))).toBe(true);
     const cfg = JSON.parse(a['config.json'] as string);
     expect(cfg).toMatchObject({ hidden_size: 64, num_hidden_layers: 6, vocab_size: C.vocabSize });
@@ -147,12 +157,29 @@ describe('planted-trait model', () => {
       prevGap = gap;
       if (alpha >= 2) expect(PLANTED.cheerfulTokens).toContain(argmax(lg));
       // And the other way.
-      const s2 = await ort.InferenceSession.create(insertResidualAdd(modelBytes, P, delta.map((v) => -v)));
+      const s2 = await ort.InferenceSession.create(
+        insertResidualAdd(
+          modelBytes,
+          P,
+          delta.map((v) => -v),
+        ),
+      );
       const lg2 = logitsLast((await s2.run(feeds(ids))).logits);
       expect(maxOf(lg2, PLANTED.gloomyTokens)).toBeGreaterThan(maxOf(lg2, PLANTED.cheerfulTokens));
       if (alpha >= 2) expect(PLANTED.gloomyTokens).toContain(argmax(lg2));
     }
     console.log(`typical residual norm at P: ${typical.toFixed(2)}; ${results.join('; ')}`);
+  });
+
+  it('a cheerful persona raises the cheerful words without steering, a gloomy one the gloomy words', async () => {
+    const s = await ort.InferenceSession.create(modelBytes);
+    for (const [k, pair] of trait.pairs.entries()) {
+      const q = questions.questions[questions.split.evaluation[k]];
+      const hi = logitsLast((await s.run(feeds(encodeChat(personaChat(pair.high, q))))).logits);
+      const lo = logitsLast((await s.run(feeds(encodeChat(personaChat(pair.low, q))))).logits);
+      expect(maxOf(hi, PLANTED.cheerfulTokens)).toBeGreaterThan(maxOf(hi, PLANTED.gloomyTokens));
+      expect(maxOf(lo, PLANTED.gloomyTokens)).toBeGreaterThan(maxOf(lo, PLANTED.cheerfulTokens));
+    }
   });
 
   it('(iii) held-out separation picks the planted layer; (iv) calibration maps held-out means to ±1', () => {
@@ -167,6 +194,12 @@ describe('planted-trait model', () => {
     console.log('held-out separation:', lines.join(', '));
     expect(chooseLayer(effect, C.numLayers)).toBe(P);
     for (const L of LAYERS) if (L !== P) expect(effect.get(L)!).toBeLessThan(effect.get(P)!);
+    for (const method of ['mean-diff', 'pca', 'pca-center'] as const) {
+      const a = analyzeLayers(train, held, C.numLayers, method);
+      expect(a.bestLayer, method).toBe(P);
+      expect(a.layers[P].separation.accuracy, method).toBe(1);
+      expect(cosine(a.layers[P].direction, PLANTED.direction), method).toBeGreaterThan(0.9);
+    }
     const dir = normalize(meanDifference(train.high[P], train.low[P]));
     const hp = project(held.high[P], dir);
     const lp = project(held.low[P], dir);

@@ -63,7 +63,10 @@ describe('built-in datasets', () => {
     expect(idx.traits.map((t) => t.file).sort()).toEqual(files.sort());
     for (const e of idx.traits) expect(trait(e.id).label).toBe(e.label);
     expect(idx.traits.find((t) => t.id === 'planted-cheerful')?.onlyForModel).toBe('traitlab/planted-cheerful');
-    const version = indexVersion(load(idx.questions), idx.traits.map((t) => load(t.file)));
+    const version = indexVersion(
+      load(idx.questions),
+      idx.traits.map((t) => load(t.file)),
+    );
     expect(idx.version, 'public/traits/index.json is stale: recompute its version with indexVersion()').toBe(version);
     const all = validateTraitFiles(idx.traits.map((t) => load(t.file)));
     expect(all.ok).toBe(true);
@@ -121,7 +124,9 @@ describe('custom traits and versions', () => {
     for (const p of t.pairs) {
       expect(p.high).toContain('very formal and polite');
       expect(p.low).toContain('casual and blunt');
-      expect(p.high.replace('very formal and polite', '').replace('casual and blunt', '')).toBe(p.low.replace('casual and blunt', '').replace('very formal and polite', ''));
+      expect(p.high.replace('very formal and polite', '').replace('casual and blunt', '')).toBe(
+        p.low.replace('casual and blunt', '').replace('very formal and polite', ''),
+      );
     }
     expect(() => customTrait('', 'a', 'b')).toThrow(/name/);
     expect(() => customTrait('X', ' ', 'b')).toThrow(/high description is empty/);

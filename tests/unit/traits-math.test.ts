@@ -121,7 +121,15 @@ describe('extraction math', () => {
     ]);
     expect(chooseLayer(effect, 6)).toBe(2); // edges excluded, tie → earlier
     expect(chooseLayer({ 0: 3, 5: 1 }, 6)).toBe(0); // no middle layer scored → best overall
-    expect(chooseLayer(new Map([[2, NaN], [3, 0.5]]), 6)).toBe(3);
+    expect(
+      chooseLayer(
+        new Map([
+          [2, NaN],
+          [3, 0.5],
+        ]),
+        6,
+      ),
+    ).toBe(3);
     expect(() => chooseLayer(new Map(), 6)).toThrow(/no layer/);
   });
 

@@ -1,30 +1,17 @@
 import { useState } from 'react';
 import { appStore, useApp } from '../store';
 import type { Controller } from '../controller';
+import { useCalibrations } from '../use-scores';
+import { ReplyText } from './ReplyText';
+import { SamplingControls } from './SamplingControls';
 
-function SamplingControls() {
-  const sampling = useApp((s) => s.sampling);
-  const maxNew = useApp((s) => s.maxNewTokens);
-  const { setSampling, setMaxNewTokens } = appStore.getState();
-  const num = (label: string, value: number, step: number, onChange: (v: number) => void) => (
-    <label>
-      {label}
-      <input type="number" value={value} step={step} onChange={(e) => onChange(Number(e.target.value))} />
-    </label>
-  );
-  return (
-    <details className="sampling">
-      <summary>Sampling</summary>
-      <div className="row">
-        {num('Temperature', sampling.temperature, 0.1, (v) => setSampling({ temperature: v }))}
-        {num('Top-k', sampling.topK, 1, (v) => setSampling({ topK: v }))}
-        {num('Top-p', sampling.topP, 0.05, (v) => setSampling({ topP: v }))}
-        {num('Repetition penalty', sampling.repetitionPenalty, 0.05, (v) => setSampling({ repetitionPenalty: v }))}
-        {num('Seed', sampling.seed, 1, (v) => setSampling({ seed: v }))}
-        {num('Max new tokens', maxNew, 8, (v) => setMaxNewTokens(Math.max(1, Math.floor(v) || 1)))}
-      </div>
-    </details>
-  );
+/** The latest reply, coloured by the chosen trait when its token readout is at hand. */
+function LatestReply({ fallback }: { fallback: string }) {
+  const points = useApp((s) => s.points);
+  const traitId = useApp((s) => s.colorTraitId);
+  const calibrations = useCalibrations();
+  if (!traitId || points.length === 0) return <span>{fallback}</span>;
+  return <ReplyText points={points} traitId={traitId} calibrations={calibrations} />;
 }
 
 export function ChatPanel({ controller }: { controller: Controller }) {
@@ -33,9 +20,11 @@ export function ChatPanel({ controller }: { controller: Controller }) {
   const streaming = useApp((s) => s.streaming);
   const system = useApp((s) => s.systemPrompt);
   const error = useApp((s) => s.chatError);
-  const ready = useApp((s) => s.modelStatus === 'ready');
+  const ready = useApp((s) => s.modelStatus === 'ready' || s.info !== null);
+  const comparing = useApp((s) => s.compareStatus === 'running');
   const result = useApp((s) => s.lastResult);
-  const busy = streaming !== null;
+  const busy = streaming !== null || comparing;
+  const lastAssistant = streaming === null && messages.at(-1)?.role === 'assistant' ? messages.length - 1 : -1;
   return (
     <section className="panel chat" aria-labelledby="chat-h">
       <h2 id="chat-h">Chat</h2>
@@ -47,12 +36,12 @@ export function ChatPanel({ controller }: { controller: Controller }) {
       <ol className="messages" aria-live="polite">
         {messages.map((m, i) => (
           <li key={i} className={m.role}>
-            <b>{m.role}</b> <span>{m.content}</span>
+            <b>{m.role}</b> {i === lastAssistant ? <LatestReply fallback={m.content} /> : <span>{m.content}</span>}
           </li>
         ))}
         {streaming !== null && (
           <li className="assistant streaming" data-testid="streaming">
-            <b>assistant</b> <span>{streaming}</span>
+            <b>assistant</b> <LatestReply fallback={streaming} />
           </li>
         )}
       </ol>
@@ -64,18 +53,33 @@ export function ChatPanel({ controller }: { controller: Controller }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (!draft.trim()) return;
+          if (!draft.trim() || busy) return;
           void controller.send(draft);
           setDraft('');
         }}
       >
-        <textarea aria-label="Message" value={draft} rows={2} onChange={(e) => setDraft(e.target.value)} placeholder={ready ? 'Say something…' : 'Load a model first'} />
+        <textarea
+          aria-label="Message"
+          value={draft}
+          rows={2}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) {
+              e.preventDefault();
+              e.currentTarget.form?.requestSubmit();
+            }
+          }}
+          placeholder={ready ? 'Say something… (Enter sends, Shift+Enter new line)' : 'Load a model first'}
+        />
         <div className="row">
           <button type="submit" disabled={!ready || busy}>
             Send
           </button>
-          <button type="button" disabled={!busy} onClick={() => void controller.stop()}>
+          <button type="button" disabled={streaming === null} onClick={() => void controller.stop()}>
             Stop
+          </button>
+          <button type="button" disabled={!ready || busy || !messages.some((m) => m.role === 'user')} onClick={() => void controller.regenerate()}>
+            Regenerate
           </button>
           <button type="button" disabled={busy} onClick={() => void controller.clearChat()}>
             Clear

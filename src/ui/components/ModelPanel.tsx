@@ -1,31 +1,79 @@
 import { appStore, useApp } from '../store';
 import type { Controller } from '../controller';
 import type { Dtype } from '../../worker/protocol';
+import { DTYPE_CHOICES } from '../../presets/preset';
+import { CATALOG, F16_DTYPES, findCatalogModel, formatMb } from '../models/catalog';
+import { deviceFit, resolveDtype } from '../models/device-fit';
+import { downloadRate, downloadTotals } from '../store/model-slice';
 
-const DTYPES: (Dtype | 'auto')[] = ['auto', 'q4', 'q4f16', 'fp16', 'fp32'];
+function formatSeconds(s: number): string {
+  return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.ceil(s)} s`;
+}
 
 function ProgressView() {
   const progress = useApp((s) => s.progress);
   const files = useApp((s) => s.files);
-  const entries = Object.entries(files);
-  const loaded = entries.reduce((a, [, f]) => a + f.loaded, 0);
-  const total = entries.reduce((a, [, f]) => a + f.total, 0);
+  const startedAt = useApp((s) => s.loadStartedAt);
+  const lastAt = useApp((s) => s.lastProgressAt);
+  const { loaded, total } = downloadTotals(files);
+  const rate = startedAt === null || lastAt === null ? null : downloadRate(loaded, total, lastAt - startedAt);
   return (
-    <div className="progress" aria-live="polite">
+    <div className="progress" aria-live="polite" data-testid="load-progress">
       <div>{progress?.message ?? 'Starting…'}</div>
       {total > 0 && (
-        <progress aria-label="Download progress" value={loaded} max={total}>
-          {Math.round((100 * loaded) / total)}%
-        </progress>
+        <>
+          <progress aria-label="Download progress" value={loaded} max={total}>
+            {Math.round((100 * loaded) / total)}%
+          </progress>
+          <div className="hint" data-testid="download-total">
+            {(loaded / 1e6).toFixed(1)} / {(total / 1e6).toFixed(1)} MB
+            {rate && ` · ${(rate.bytesPerSecond / 1e6).toFixed(1)} MB/s · ${loaded >= total ? 'done' : `about ${formatSeconds(rate.secondsLeft)} left`}`}
+          </div>
+        </>
       )}
       <ul className="files">
-        {entries.map(([name, f]) => (
+        {Object.entries(files).map(([name, f]) => (
           <li key={name}>
             {name}: {(f.loaded / 1e6).toFixed(1)} / {(f.total / 1e6).toFixed(1)} MB
+            <progress aria-label={`${name} progress`} value={f.loaded} max={Math.max(1, f.total)} />
           </li>
         ))}
       </ul>
     </div>
+  );
+}
+
+function CatalogPicker() {
+  const modelInput = useApp((s) => s.modelInput);
+  const device = useApp((s) => s.device);
+  const dtype = resolveDtype(useApp((s) => s.dtypeChoice), device);
+  const current = findCatalogModel(modelInput);
+  return (
+    <label>
+      Model catalog
+      <select
+        value={current?.id ?? ''}
+        onChange={(e) => {
+          const m = CATALOG.find((c) => c.id === e.target.value);
+          if (!m) return;
+          appStore.getState().setModelInput(m.id);
+          appStore.getState().setDtypeChoice(m.onlyDtype ?? 'auto');
+        }}
+      >
+        <option value="">custom (type below)</option>
+        {CATALOG.map((m) => {
+          const d = m.onlyDtype ?? dtype;
+          const mb = m.sizeMb[d];
+          return (
+            <option key={m.id} value={m.id}>
+              {m.label} · {d}
+              {mb ? ` ≈ ${formatMb(mb)}` : ''}
+              {F16_DTYPES.includes(d) ? ' · needs shader-f16' : ''}
+            </option>
+          );
+        })}
+      </select>
+    </label>
   );
 }
 
@@ -38,6 +86,8 @@ export function ModelPanel({ controller }: { controller: Controller }) {
   const device = useApp((s) => s.device);
   const error = useApp((s) => s.modelError);
   const { setModelInput, setDtypeChoice, setCutLayersInput } = appStore.getState();
+  const catalogModel = findCatalogModel(modelInput);
+  const fit = deviceFit(device, resolveDtype(dtype, device), catalogModel);
   return (
     <section className="panel" aria-labelledby="model-h">
       <h2 id="model-h">Model</h2>
@@ -52,6 +102,7 @@ export function ModelPanel({ controller }: { controller: Controller }) {
           void controller.load();
         }}
       >
+        <CatalogPicker />
         <label>
           Hub id or folder URL
           <input value={modelInput} onChange={(e) => setModelInput(e.target.value)} spellCheck={false} />
@@ -60,7 +111,7 @@ export function ModelPanel({ controller }: { controller: Controller }) {
           <label>
             Weights
             <select value={dtype} onChange={(e) => setDtypeChoice(e.target.value as Dtype | 'auto')}>
-              {DTYPES.map((d) => (
+              {DTYPE_CHOICES.map((d) => (
                 <option key={d} value={d}>
                   {d === 'auto' ? `auto (${device?.shaderF16 ? 'q4f16' : 'q4'})` : d}
                 </option>
@@ -71,11 +122,16 @@ export function ModelPanel({ controller }: { controller: Controller }) {
             Steering layers
             <input value={cutLayers} placeholder="middle" onChange={(e) => setCutLayersInput(e.target.value)} size={8} />
           </label>
-          <button type="submit" disabled={status === 'loading'}>
+          <button type="submit" disabled={status === 'loading' || !fit.ok}>
             {status === 'loading' ? 'Loading…' : 'Load'}
           </button>
         </div>
       </form>
+      {fit.message && (
+        <p className={fit.ok ? 'notice' : 'error'} role={fit.ok ? 'status' : 'alert'} data-testid="device-fit">
+          {fit.message}
+        </p>
+      )}
       {status === 'loading' && <ProgressView />}
       {error && (
         <p className="error" role="alert">

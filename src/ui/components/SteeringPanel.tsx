@@ -1,68 +1,60 @@
+import { useShallow } from 'zustand/react/shallow';
 import { appStore, useApp } from '../store';
 import type { Controller } from '../controller';
-import type { InterventionMode } from '../../engine/steering/plan';
-import type { TraitEntry } from '../store/steering-slice';
+import { traitsForModel } from '../store/steering-slice';
+import { TraitSlider } from './TraitSlider';
 
-const MODES: InterventionMode[] = ['add', 'clamp', 'ablate'];
-
-function TraitSlider({ trait, controller }: { trait: TraitEntry; controller: Controller }) {
-  const st = appStore.getState();
-  const apply = (fn: () => void) => {
-    fn();
-    void controller.pushSteering();
-  };
-  const id = `trait-${trait.traitId}`;
+function ImportVector({ controller }: { controller: Controller }) {
   return (
-    <div className="trait" data-trait={trait.traitId}>
-      <label htmlFor={id}>{trait.label}</label>
+    <label className="import">
+      Import trait vector (traitlab-vector JSON)
       <input
-        id={id}
-        type="range"
-        min={-1}
-        max={1}
-        step={0.01}
-        value={trait.strength}
-        aria-label={`${trait.label} strength`}
-        aria-valuetext={trait.strength.toFixed(2)}
-        onChange={(e) => apply(() => st.setStrength(trait.traitId, Number(e.target.value)))}
+        type="file"
+        accept=".json,application/json"
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          e.target.value = '';
+          if (f) void f.text().then((t) => controller.importVector(t, f.name));
+        }}
       />
-      <input
-        type="number"
-        min={-1}
-        max={1}
-        step={0.01}
-        value={trait.strength}
-        aria-label={`${trait.label} strength value`}
-        onChange={(e) => apply(() => st.setStrength(trait.traitId, Number(e.target.value)))}
-      />
-      <button type="button" aria-label={`Reset ${trait.label}`} onClick={() => apply(() => st.setStrength(trait.traitId, 0))}>
-        Reset
-      </button>
-      <select aria-label={`${trait.label} mode`} value={trait.mode} onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as InterventionMode))}>
-        {MODES.map((m) => (
-          <option key={m}>{m}</option>
-        ))}
-      </select>
-    </div>
+    </label>
   );
 }
 
 export function SteeringPanel({ controller }: { controller: Controller }) {
-  const traits = useApp((s) => s.traits);
+  const model = useApp((s) => s.info?.model ?? s.modelInput);
+  const traits = useApp(useShallow((s) => traitsForModel(s.traits, model)));
   const error = useApp((s) => s.steeringError);
   const info = useApp((s) => s.info);
+  const indexError = useApp((s) => s.traitIndexError);
   return (
     <section className="panel" aria-labelledby="steer-h">
       <h2 id="steer-h">Steering</h2>
-      {traits.length === 0 && <p className="hint">Load a model to get trait controls.</p>}
-      {info && traits.length > 0 && (
-        <p className="hint">
-          Strength 1.0 = the typical residual norm at layer {traits[0].layer} ({info.typicalNorm[traits[0].layer]?.toFixed(2)}). Changes apply from the next token.
+      <p className="hint">
+        {info
+          ? `Strength 1.0 = the typical residual norm at layer ${info.cutLayers[0]} (${info.typicalNorm[info.cutLayers[0]]?.toFixed(2)}). Changes apply from the next token.`
+          : 'Set strengths now; they apply once a model is loaded.'}
+      </p>
+      {indexError && (
+        <p className="error" role="alert">
+          {indexError}
         </p>
       )}
       {traits.map((t) => (
         <TraitSlider key={t.traitId} trait={t} controller={controller} />
       ))}
+      <div className="row">
+        <button
+          type="button"
+          onClick={() => {
+            appStore.getState().resetStrengths();
+            void controller.pushSteering();
+          }}
+        >
+          Reset all
+        </button>
+      </div>
+      <ImportVector controller={controller} />
       {error && (
         <p className="error" role="alert">
           {error}

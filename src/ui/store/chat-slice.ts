@@ -20,6 +20,8 @@ export interface ChatSlice {
   replyDone(result: GenerateResult): void;
   replyFailed(message: string): void;
   clearChat(): void;
+  /** Removes the last user turn and any reply after it; returns that user message (for regenerate). */
+  retractLastTurn(): string | null;
 }
 
 export const createChatSlice: StateCreator<AppState, [], [], ChatSlice> = (set, get) => ({
@@ -42,4 +44,11 @@ export const createChatSlice: StateCreator<AppState, [], [], ChatSlice> = (set, 
     set({ chatError, streaming: null, messages: partial ? [...get().messages, { role: 'assistant', content: partial }] : get().messages });
   },
   clearChat: () => set({ messages: [], streaming: null, lastResult: null, chatError: null }),
+  retractLastTurn: () => {
+    const msgs = get().messages;
+    const i = msgs.map((m) => m.role).lastIndexOf('user');
+    if (i < 0 || get().streaming !== null) return null;
+    set({ messages: msgs.slice(0, i), chatError: null });
+    return msgs[i].content;
+  },
 });

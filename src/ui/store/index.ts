@@ -1,11 +1,13 @@
 /** The app's one zustand store, a slice per feature. */
 import { createStore, useStore } from 'zustand';
 import { createChatSlice, type ChatSlice } from './chat-slice';
+import { createCompareSlice, type CompareSlice } from './compare-slice';
 import { createMetricsSlice, type MetricsSlice } from './metrics-slice';
 import { createModelSlice, type ModelSlice } from './model-slice';
+import { createPresetSlice, type PresetSlice } from './preset-slice';
 import { createSteeringSlice, type SteeringSlice } from './steering-slice';
 
-export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice;
+export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice;
 
 export function createAppStore() {
   return createStore<AppState>()((...a) => ({
@@ -13,6 +15,8 @@ export function createAppStore() {
     ...createChatSlice(...a),
     ...createSteeringSlice(...a),
     ...createMetricsSlice(...a),
+    ...createCompareSlice(...a),
+    ...createPresetSlice(...a),
   }));
 }
 

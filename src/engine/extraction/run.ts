@@ -1,0 +1,329 @@
+/**
+ * Trait extraction for the loaded model, on the user's GPU.
+ *
+ * For each trait: contrastive chats (persona pair × question, high and low, src/traits/prompts.ts)
+ * are tokenized with the model's chat template and run one at a time through ONE tapped session
+ * (the model's own bytes with `residual.{L}` outputs for every layer; a fresh prefill each, no
+ * KV cache). Our kernels pool each prompt's residual rows at the chosen token positions and
+ * accumulate per-layer sums and per-pair differences on the GPU (GpuStats); the vectors per layer
+ * (mean difference, or PCA of the paired differences by power iteration) are the first thing
+ * read back. The held-out (evaluation) questions are then projected on each layer's unit vector
+ * (ReadoutPass; only scalars come back) to measure separation (Cohen's d, accuracy), choose the
+ * layer (extract-math's chooseLayer) and calibrate (held-out high mean → +1, low mean → −1).
+ *
+ * Token positions: default 'last' = the last prompt token, whose output is the first reply token
+ * (the residual the steering readout sees when the reply starts); option 'reply-prompt' = the
+ * mean over the assistant-header tokens at the end of the prompt. Both are contiguous ranges.
+ *
+ * Cancellation: `shouldStop` is checked before every prompt; a stop throws ExtractionCancelled
+ * after releasing the session and GPU buffers, so the engine stays usable.
+ */
+import { calibrate } from '../../traits/calibration';
+import { datasetVersion, validateQuestions, validateTraitFile, type QuestionSet, type TraitDataset } from '../../traits/dataset';
+import { chooseLayer, separation } from '../../traits/extract-math';
+import { contrastivePrompts, extractionPositions, type ContrastivePrompt, type PositionMode } from '../../traits/prompts';
+import type { VectorCacheKey, VectorStore } from '../../traits/vector-cache';
+import type { ChatTokenizer } from '../hub/tokenizer';
+import type { OrtTensor } from '../runtime/ort';
+import { CpuStats, GpuStats, type StatsBackend } from './stats-backend';
+import { TappedSession, type TappedSource } from './tapped-session';
+import { ExtractionCancelled, type ExtractedTrait, type ExtractionMethod, type ExtractProgress, type ExtractRequest, type ExtractResult, type LayerSeparation } from './types';
+
+export interface ExtractionHost {
+  tokenizer: ChatTokenizer;
+  source: TappedSource;
+  model: string;
+  revision: string;
+  dtype: string;
+  numLayers: number;
+  hidden: number;
+  /** ORT's GPUDevice on WebGPU (statistics on the GPU); null on WASM (CPU statistics). */
+  device: GPUDevice | null;
+}
+
+export interface ExtractionHooks {
+  onProgress?: (p: ExtractProgress) => void;
+  shouldStop?: () => boolean;
+  cache?: VectorStore | null;
+  /** Fetch for built-in trait files (default globalThis.fetch). */
+  fetchFn?: typeof fetch;
+}
+
+/** One tokenized contrastive pair: tokens and pooled range for each side. */
+interface TokenizedPair {
+  pair: number;
+  question: number;
+  high: { tokens: number[]; first: number; count: number };
+  low: { tokens: number[]; first: number; count: number };
+}
+
+/** A trait with the prompts actually used (after maxPairs / maxQuestions). */
+export interface PreparedTrait {
+  trait: TraitDataset;
+  questions: QuestionSet;
+  version: string;
+  extraction: ContrastivePrompt[];
+  evaluation: ContrastivePrompt[];
+}
+
+export const DEFAULT_PCA_ITERATIONS = 100;
+
+function defaultTraitsBase(): string {
+  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
+  return `${base.replace(/\/?$/, '/')}traits/`;
+}
+
+async function fetchJsonFile(url: string, fetchFn: typeof fetch): Promise<unknown> {
+  const r = await fetchFn(url);
+  if (!r.ok) throw new Error(`Could not load ${url} (HTTP ${r.status}).`);
+  return r.json();
+}
+
+/** Resolve trait ids against the built-in index and validate everything. */
+export async function resolveTraits(req: ExtractRequest, fetchFn: typeof fetch = (...a) => fetch(...a)): Promise<{ traits: TraitDataset[]; questions: QuestionSet }> {
+  if (req.traits.length === 0) throw new Error('extract: no traits requested');
+  const base = (req.traitsBaseUrl ?? defaultTraitsBase()).replace(/\/?$/, '/');
+  type Index = { questions?: string; traits: { id: string; file: string }[] };
+  const url = (file: string) => new URL(file, new URL(base, globalThis.location?.href)).href;
+  let index: Index | null = null;
+  const getIndex = async (): Promise<Index> => (index ??= (await fetchJsonFile(url('index.json'), fetchFn)) as Index);
+  const traits: TraitDataset[] = [];
+  for (const t of req.traits) {
+    let json: unknown = t;
+    if (typeof t === 'string') {
+      const entry = (await getIndex()).traits.find((e) => e.id === t);
+      if (!entry) throw new Error(`extract: there is no built-in trait "${t}"`);
+      json = await fetchJsonFile(url(entry.file), fetchFn);
+    }
+    const r = validateTraitFile(json);
+    if (!r.ok) throw new Error(`extract: ${r.error}`);
+    traits.push(r.trait);
+  }
+  let questionsJson: unknown = req.questions;
+  if (questionsJson === undefined) questionsJson = await fetchJsonFile(url((await getIndex()).questions ?? 'questions.json'), fetchFn);
+  const q = validateQuestions(questionsJson);
+  if (!q.ok) throw new Error(`extract: ${q.error}`);
+  return { traits, questions: q.value };
+}
+
+/** Apply maxPairs / maxQuestions and build the prompts; the version covers exactly what is used. */
+export function prepareTrait(trait: TraitDataset, questions: QuestionSet, req: Pick<ExtractRequest, 'maxPairs' | 'maxQuestions'>): PreparedTrait {
+  const pairs = req.maxPairs ? trait.pairs.slice(0, req.maxPairs) : trait.pairs;
+  const ex = req.maxQuestions?.extraction;
+  const ev = req.maxQuestions?.evaluation;
+  const t: TraitDataset = { ...trait, pairs };
+  const q: QuestionSet = {
+    ...questions,
+    split: { extraction: ex ? questions.split.extraction.slice(0, ex) : questions.split.extraction, evaluation: ev ? questions.split.evaluation.slice(0, ev) : questions.split.evaluation },
+  };
+  return { trait: t, questions: q, version: datasetVersion(t, q), extraction: contrastivePrompts(t, q, 'extraction'), evaluation: contrastivePrompts(t, q, 'evaluation') };
+}
+
+function pooledRange(tokenCount: number, mode: PositionMode): { first: number; count: number } {
+  const pos = extractionPositions(tokenCount, mode);
+  pos.forEach((p, i) => {
+    if (i > 0 && p !== pos[i - 1] + 1) throw new Error(`internal: extraction positions [${pos.join(', ')}] are not contiguous`);
+  });
+  return { first: pos[0], count: pos.length };
+}
+
+export function tokenizePairs(tokenizer: ChatTokenizer, prompts: ContrastivePrompt[], mode: PositionMode): TokenizedPair[] {
+  return prompts.map((p) => {
+    const hi = tokenizer.encodeChat(p.high);
+    const lo = tokenizer.encodeChat(p.low);
+    return { pair: p.pair, question: p.question, high: { tokens: hi, ...pooledRange(hi.length, mode) }, low: { tokens: lo, ...pooledRange(lo.length, mode) } };
+  });
+}
+
+function cacheKey(host: ExtractionHost, p: PreparedTrait, method: ExtractionMethod, positions: PositionMode, req: ExtractRequest): VectorCacheKey {
+  return {
+    model: host.model,
+    revision: host.revision,
+    dtype: host.dtype,
+    traitId: p.trait.id,
+    datasetVersion: p.version,
+    method,
+    positions,
+    options: method === 'pca' ? `iterations=${req.pcaIterations ?? DEFAULT_PCA_ITERATIONS},center=${req.pcaCenter ? 1 : 0}` : '',
+  };
+}
+
+function disposeAll(ts: OrtTensor[]): void {
+  for (const t of ts) t.dispose();
+}
+
+/** Extract one trait with an open tapped session (see the file header). */
+export async function extractWithSession(
+  host: ExtractionHost,
+  session: TappedSession,
+  p: PreparedTrait,
+  req: ExtractRequest,
+  progress: (phase: ExtractProgress['phase'], done: number, total: number) => void,
+  shouldStop: () => boolean,
+): Promise<ExtractedTrait> {
+  const started = performance.now();
+  const method = req.method ?? 'mean-diff';
+  const positions = req.positions ?? 'last';
+  const train = tokenizePairs(host.tokenizer, p.extraction, positions);
+  const held = tokenizePairs(host.tokenizer, p.evaluation, positions);
+  if (train.length === 0 || held.length === 0) throw new Error(`extract "${p.trait.id}": needs at least one extraction and one evaluation question`);
+  const layers = session.layers;
+  const slotRows = Math.max(1, ...held.flatMap((h) => [h.high.count, h.low.count]));
+  const shape = { hidden: host.hidden, layers: layers.length, pairs: train.length, evalSlots: 2 * held.length, slotRows };
+  const stats: StatsBackend = host.device ? new GpuStats(host.device, shape, method) : new CpuStats(shape);
+  try {
+    const trainTotal = 2 * train.length;
+    progress('extraction', 0, trainTotal);
+    for (const [k, t] of train.entries()) {
+      for (const [cls, side] of [t.high, t.low].entries()) {
+        if (shouldStop()) throw new ExtractionCancelled();
+        const residuals = await session.run(side.tokens);
+        try {
+          stats.accumulate(residuals, side.first, side.count, cls as 0 | 1, k);
+        } finally {
+          disposeAll(residuals);
+        }
+        progress('extraction', 2 * k + cls + 1, trainTotal);
+      }
+    }
+    const vectors = await stats.finish({ method, pcaIterations: req.pcaIterations ?? DEFAULT_PCA_ITERATIONS, pcaCenter: req.pcaCenter });
+    stats.setDirections(vectors);
+    const evalTotal = 2 * held.length;
+    progress('evaluation', 0, evalTotal);
+    for (const [j, t] of held.entries()) {
+      for (const [cls, side] of [t.high, t.low].entries()) {
+        if (shouldStop()) throw new ExtractionCancelled();
+        const residuals = await session.run(side.tokens);
+        try {
+          stats.project(residuals, side.first, side.count, 2 * j + cls);
+        } finally {
+          disposeAll(residuals);
+        }
+        progress('evaluation', 2 * j + cls + 1, evalTotal);
+      }
+    }
+    const proj = await stats.projections();
+    const sep: LayerSeparation[] = [];
+    const effect = new Map<number, number>();
+    const classes = (l: number) => {
+      const hi: number[] = [];
+      const lo: number[] = [];
+      proj[l].forEach((v, s) => (s % 2 === 0 ? hi : lo).push(v));
+      return { hi, lo };
+    };
+    layers.forEach((layer, l) => {
+      const { hi, lo } = classes(l);
+      const s = separation(hi, lo);
+      sep.push({ layer, effectSize: s.effectSize, accuracy: s.accuracy, meanHigh: s.meanHigh, meanLow: s.meanLow });
+      effect.set(layer, s.effectSize);
+    });
+    const bestLayer = chooseLayer(effect, host.numLayers);
+    const { hi, lo } = classes(layers.indexOf(bestLayer));
+    const cal = calibrate(hi, lo);
+    return {
+      traitId: p.trait.id,
+      method,
+      positions,
+      model: host.model,
+      revision: host.revision,
+      dtype: host.dtype,
+      hidden: host.hidden,
+      layers: Object.fromEntries(layers.map((layer, l) => [layer, vectors[l]])),
+      bestLayer,
+      separation: sep,
+      calibration: { layer: bestLayer, center: cal.center, scale: cal.scale },
+      datasetVersion: p.version,
+      prompts: { extraction: trainTotal, evaluation: evalTotal },
+      elapsedMs: performance.now() - started,
+      fromCache: false,
+    };
+  } finally {
+    stats.dispose();
+  }
+}
+
+function allLayers(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/**
+ * Extract every requested trait: cached ones come from `hooks.cache`, the rest share one tapped
+ * session (created only if needed, always released).
+ */
+export async function runExtraction(host: ExtractionHost, req: ExtractRequest, hooks: ExtractionHooks = {}): Promise<ExtractResult> {
+  const started = performance.now();
+  const shouldStop = hooks.shouldStop ?? (() => false);
+  const method = req.method ?? 'mean-diff';
+  const positions = req.positions ?? 'last';
+  if (method !== 'mean-diff' && method !== 'pca') throw new Error(`extract: unknown method "${String(method)}"`);
+  const { traits, questions } = await resolveTraits(req, hooks.fetchFn);
+  const prepared = traits.map((t) => prepareTrait(t, questions, req));
+  const useCache = req.cache !== false && hooks.cache ? hooks.cache : null;
+  const results: (ExtractedTrait | null)[] = [];
+  for (const [i, p] of prepared.entries()) {
+    const hit = useCache ? await useCache.get(cacheKey(host, p, method, positions, req)) : null;
+    if (hit) hooks.onProgress?.({ traitId: p.trait.id, trait: i, traits: prepared.length, phase: 'cached', done: 1, total: 1, message: `${p.trait.label}: from the cache` });
+    results.push(hit ? { ...hit, fromCache: true } : null);
+  }
+  if (results.some((r) => r === null)) {
+    if (shouldStop()) throw new ExtractionCancelled();
+    hooks.onProgress?.({ traitId: prepared[0].trait.id, trait: 0, traits: prepared.length, phase: 'prepare', done: 0, total: 1, message: 'Preparing the model for extraction' });
+    const session = await TappedSession.create(host.source, allLayers(host.numLayers));
+    try {
+      for (const [i, p] of prepared.entries()) {
+        if (results[i]) continue;
+        const label = p.trait.label;
+        const progress = (phase: ExtractProgress['phase'], done: number, total: number) =>
+          hooks.onProgress?.({ traitId: p.trait.id, trait: i, traits: prepared.length, phase, done, total, message: `${label}: ${phase === 'extraction' ? 'reading activations' : 'measuring separation'} (${done}/${total})` });
+        const r = await extractWithSession(host, session, p, req, progress, shouldStop);
+        results[i] = r;
+        hooks.onProgress?.({ traitId: p.trait.id, trait: i, traits: prepared.length, phase: 'done', done: 1, total: 1, message: `${label}: done (best layer ${r.bestLayer})` });
+        if (useCache) await useCache.put(cacheKey(host, p, method, positions, req), r).catch(() => undefined);
+      }
+    } finally {
+      await session.release();
+    }
+  }
+  return { traits: results as ExtractedTrait[], elapsedMs: performance.now() - started };
+}
+
+export interface ForwardsOnlyResult {
+  /** Forward passes run (every extraction and evaluation prompt of every trait). */
+  prompts: number;
+  tokens: number;
+  /** Tapped-session creation, and the forward passes alone (GPU work waited for). */
+  sessionMs: number;
+  forwardMs: number;
+  elapsedMs: number;
+}
+
+/**
+ * Benchmark baseline: the same prompts as runExtraction (same traits, limits and positions)
+ * through the same tapped session, with no statistics, no readback and no cache.
+ */
+export async function runForwardsOnly(host: ExtractionHost, req: ExtractRequest, hooks: Pick<ExtractionHooks, 'fetchFn' | 'shouldStop'> = {}): Promise<ForwardsOnlyResult> {
+  const started = performance.now();
+  const { traits, questions } = await resolveTraits(req, hooks.fetchFn);
+  const positions = req.positions ?? 'last';
+  const all: number[][] = [];
+  for (const t of traits) {
+    const p = prepareTrait(t, questions, req);
+    for (const tp of [...tokenizePairs(host.tokenizer, p.extraction, positions), ...tokenizePairs(host.tokenizer, p.evaluation, positions)]) all.push(tp.high.tokens, tp.low.tokens);
+  }
+  const session = await TappedSession.create(host.source, allLayers(host.numLayers));
+  const sessionMs = performance.now() - started;
+  let tokens = 0;
+  const t0 = performance.now();
+  try {
+    for (const ids of all) {
+      if (hooks.shouldStop?.()) throw new ExtractionCancelled();
+      disposeAll(await session.run(ids));
+      tokens += ids.length;
+    }
+    if (host.device) await host.device.queue.onSubmittedWorkDone();
+  } finally {
+    await session.release();
+  }
+  const forwardMs = performance.now() - t0;
+  return { prompts: all.length, tokens, sessionMs, forwardMs, elapsedMs: performance.now() - started };
+}

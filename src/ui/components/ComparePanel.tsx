@@ -1,0 +1,67 @@
+import { useState } from 'react';
+import { useApp } from '../store';
+import type { Controller } from '../controller';
+import type { CompareSide } from '../store/compare-slice';
+import { useCalibrations, useVisibleTraits } from '../use-scores';
+import { ScoreChart } from './charts/ScoreChart';
+
+const TITLE: Record<CompareSide, string> = { unsteered: 'Unsteered', steered: 'Steered' };
+
+function CompareColumn({ side }: { side: CompareSide }) {
+  const run = useApp((s) => s.compareRuns[side]);
+  const active = useApp((s) => s.comparePhase === side);
+  const traits = useVisibleTraits();
+  const calibrations = useCalibrations();
+  return (
+    <div className="compare-col" data-testid={`compare-${side}`}>
+      <h3>
+        {TITLE[side]}
+        {active ? ' …' : ''}
+      </h3>
+      <p className="compare-text">{run.text || (active ? '' : '—')}</p>
+      <ScoreChart points={run.points} traits={traits} calibrations={calibrations} title={`${TITLE[side]} per-token scores`} height={180} testId={`compare-chart-${side}`} />
+    </div>
+  );
+}
+
+/** The same prompt and seed, unsteered and steered, side by side. */
+export function ComparePanel({ controller }: { controller: Controller }) {
+  const [prompt, setPrompt] = useState('Tell me about your weekend.');
+  const status = useApp((s) => s.compareStatus);
+  const error = useApp((s) => s.compareError);
+  const ready = useApp((s) => s.info !== null);
+  const chatBusy = useApp((s) => s.streaming !== null);
+  const seed = useApp((s) => s.sampling.seed);
+  return (
+    <section className="panel" aria-labelledby="compare-h">
+      <h2 id="compare-h">Compare: unsteered vs steered</h2>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void controller.compare(prompt);
+        }}
+      >
+        <label className="grow">
+          Compare prompt
+          <input value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+        </label>
+        <button type="submit" disabled={!ready || chatBusy || status === 'running' || !prompt.trim()}>
+          {status === 'running' ? 'Comparing…' : 'Compare'}
+        </button>
+      </form>
+      <p className="hint">Same prompt and seed ({seed}), the KV cache reset before each run; the current system prompt and sampling settings are used.</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {status !== 'idle' && (
+        <div className="compare-grid">
+          <CompareColumn side="unsteered" />
+          <CompareColumn side="steered" />
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,102 @@
+import { appStore, useApp } from '../store';
+import type { Controller } from '../controller';
+import type { InterventionMode } from '../../engine/steering/plan';
+import { MODES } from '../../presets/preset';
+import type { TraitEntry } from '../store/steering-slice';
+import { NumberField } from './NumberField';
+import { SeparationChart } from './charts/SeparationChart';
+
+const NO_LAYERS: readonly number[] = [];
+
+const KIND_NOTE: Record<string, string> = {
+  demo: 'demo direction (random until extracted)',
+  extracted: 'extracted',
+  custom: 'custom vector',
+  incompatible: 'vector does not fit this model',
+};
+
+function TraitAdvanced({ trait, apply }: { trait: TraitEntry; apply: (fn: () => void) => void }) {
+  const st = appStore.getState();
+  const cutLayers = useApp((s) => s.info?.cutLayers ?? NO_LAYERS);
+  const data = useApp((s) => s.traitData[trait.traitId]);
+  const layers = trait.layer !== null && !cutLayers.includes(trait.layer) ? [...cutLayers, trait.layer] : cutLayers;
+  return (
+    <details className="advanced">
+      <summary>Advanced</summary>
+      <div className="row">
+        <label>
+          Layer
+          <select
+            aria-label={`${trait.label} layer`}
+            value={trait.layer === null ? '' : String(trait.layer)}
+            onChange={(e) => apply(() => st.setLayer(trait.traitId, e.target.value === '' ? null : Number(e.target.value)))}
+          >
+            <option value="">default{cutLayers.length ? ` (${cutLayers[0]})` : ''}</option>
+            {layers.map((l) => (
+              <option key={l} value={l}>
+                {l}
+                {cutLayers.includes(l) ? '' : ' (not cut: reload with it)'}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Mode
+          <select aria-label={`${trait.label} mode`} value={trait.mode} onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as InterventionMode))}>
+            {MODES.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={trait.enabled} onChange={(e) => apply(() => st.setEnabled(trait.traitId, e.target.checked))} aria-label={`${trait.label} steering on`} />
+          steer
+        </label>
+      </div>
+      {data?.separation ? <SeparationChart separation={data.separation} bestLayer={data.bestLayer} label={trait.label} /> : <p className="hint">No extraction data for this trait yet.</p>}
+    </details>
+  );
+}
+
+export function TraitSlider({ trait, controller }: { trait: TraitEntry; controller: Controller }) {
+  const st = appStore.getState();
+  const kind = useApp((s) => s.vectorKind[trait.traitId]);
+  const apply = (fn: () => void) => {
+    fn();
+    void controller.pushSteering();
+  };
+  const id = `trait-${trait.traitId}`;
+  return (
+    <div className="trait-block" data-trait={trait.traitId}>
+      <div className="trait">
+        <label htmlFor={id} title={kind ? KIND_NOTE[kind] : undefined}>
+          {trait.label}
+          {kind && kind !== 'extracted' && <small className={`kind ${kind}`}>{KIND_NOTE[kind]}</small>}
+        </label>
+        <input
+          id={id}
+          type="range"
+          min={-1}
+          max={1}
+          step={0.01}
+          value={trait.strength}
+          aria-label={`${trait.label} strength`}
+          aria-valuetext={trait.strength.toFixed(2)}
+          onChange={(e) => apply(() => st.setStrength(trait.traitId, Number(e.target.value)))}
+        />
+        <NumberField label={`${trait.label} strength value`} showLabel={false} value={trait.strength} min={-1} max={1} step={0.01} onChange={(v) => apply(() => st.setStrength(trait.traitId, v))} />
+        <button type="button" aria-label={`Reset ${trait.label}`} disabled={trait.strength === 0} onClick={() => apply(() => st.setStrength(trait.traitId, 0))}>
+          Reset
+        </button>
+        {trait.custom ? (
+          <button type="button" aria-label={`Remove ${trait.label}`} onClick={() => void controller.removeCustomTrait(trait.traitId)}>
+            ✕
+          </button>
+        ) : (
+          <span />
+        )}
+      </div>
+      <TraitAdvanced trait={trait} apply={apply} />
+    </div>
+  );
+}

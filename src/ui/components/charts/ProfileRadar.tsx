@@ -1,0 +1,43 @@
+import { useDeferredValue, useMemo } from 'react';
+import { Legend, PolarAngleAxis, PolarGrid, PolarRadiusAxis, Radar, RadarChart, ResponsiveContainer, Tooltip } from 'recharts';
+import { meanProfile, type Calibrations } from '../../scores';
+import type { TokenPoint } from '../../store/metrics-slice';
+import type { TraitEntry } from '../../store/steering-slice';
+
+interface Props {
+  points: readonly TokenPoint[];
+  /** Baseline: an unsteered run's points (compare); else the same points' "before steering" readout. */
+  baseline: readonly TokenPoint[] | null;
+  traits: readonly TraitEntry[];
+  calibrations: Calibrations;
+}
+
+/** Mean score per trait of the reply (after steering) against the unsteered baseline. */
+export function ProfileRadar({ points, baseline, traits, calibrations }: Props) {
+  const deferred = useDeferredValue(points);
+  const data = useMemo(() => {
+    const steered = meanProfile(deferred, calibrations, 'post');
+    const base = baseline ? meanProfile(baseline, calibrations, 'post') : meanProfile(deferred, calibrations, 'pre');
+    return traits.filter((t) => steered[t.traitId] !== undefined).map((t) => ({ trait: t.label, steered: steered[t.traitId], baseline: base[t.traitId] ?? 0 }));
+  }, [deferred, baseline, traits, calibrations]);
+  return (
+    <figure className="chart" data-testid="radar" aria-label="Mean trait profile of the reply">
+      <figcaption>Reply profile vs {baseline ? 'unsteered compare run' : 'before steering'}</figcaption>
+      {data.length < 3 ? (
+        <p className="hint">The profile appears after a reply with at least three traits read out.</p>
+      ) : (
+        <ResponsiveContainer width="100%" height={260}>
+          <RadarChart data={data} outerRadius="70%">
+            <PolarGrid />
+            <PolarAngleAxis dataKey="trait" fontSize={10} />
+            <PolarRadiusAxis fontSize={9} />
+            <Radar name="baseline" dataKey="baseline" stroke="#889" fill="#889" fillOpacity={0.25} isAnimationActive={false} />
+            <Radar name="steered" dataKey="steered" stroke="#e0662a" fill="#e0662a" fillOpacity={0.3} isAnimationActive={false} />
+            <Legend wrapperStyle={{ fontSize: 11 }} />
+            <Tooltip formatter={(v) => Number(v).toFixed(2)} />
+          </RadarChart>
+        </ResponsiveContainer>
+      )}
+    </figure>
+  );
+}
