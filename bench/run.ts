@@ -1,5 +1,11 @@
 /**
- * npm run bench [-- --dtype fp32|q4] [--tokens N] [--reps N] [--prompt N] [--model PATH] [--layer N]
+ * npm run bench [-- --dtype fp32|q4] [--tokens N] [--reps N] [--prompt N] [--model PATH] [--layer N] [--warmup-tokens N] [--out FILE]
+ *
+ * `npm run bench` lets npm echo the script line on stdout first; `npm run -s bench` (or --out,
+ * which also writes the JSON to FILE) gives the JSON alone.
+ * Defaults (q4, 32 prompt tokens, 8 new tokens, 2 reps) are sized for SwiftShader on a 2-core
+ * machine: one forward costs ~1-2 s when the machine is idle and ~15 s when other SwiftShader
+ * processes share the cores, so larger settings quickly exceed ten minutes.
  *
  * Throughput of the steering engine against its two baselines, in headless Chromium WebGPU
  * (SwiftShader), on a generated model with SmolLM2-135M dimensions:
@@ -8,7 +14,7 @@
  *  (c) transformers.js AutoModelForCausalLM.generate on the same files.
  * Prints one JSON object to stdout; progress goes to stderr.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
@@ -30,10 +36,21 @@ interface Args {
   prompt: number;
   model: string;
   layer: number | null;
+  warmupTokens: number;
+  out: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const out: Args = { dtype: 'q4', tokens: 24, reps: 3, prompt: 48, model: '.models/traitlab/bench-smollm2-135m', layer: null };
+  const out: Args = {
+    dtype: 'q4',
+    tokens: 8,
+    reps: 2,
+    prompt: 32,
+    model: '.models/traitlab/bench-smollm2-135m',
+    layer: null,
+    warmupTokens: 2,
+    out: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
@@ -58,6 +75,12 @@ function parseArgs(argv: string[]): Args {
       case '--prompt':
         out.prompt = int('--prompt', 2);
         break;
+      case '--warmup-tokens':
+        out.warmupTokens = int('--warmup-tokens', 1);
+        break;
+      case '--out':
+        out.out = value();
+        break;
       case '--layer':
         out.layer = int('--layer', 0);
         break;
@@ -65,7 +88,9 @@ function parseArgs(argv: string[]): Args {
         out.model = value();
         break;
       case '--help':
-        console.error('npm run bench -- [--dtype fp32|q4] [--tokens N] [--reps N] [--prompt N] [--model .models/ORG/NAME] [--layer N]');
+        console.error(
+          'npm run bench -- [--dtype fp32|q4] [--tokens N] [--reps N] [--prompt N] [--model .models/ORG/NAME] [--layer N] [--warmup-tokens N] [--out FILE]',
+        );
         process.exit(0);
         break;
       default:
@@ -84,19 +109,21 @@ function median(xs: number[]): number {
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 function call<K extends keyof BenchApi>(page: Page, fn: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
-  return page.evaluate(
-    ([f, a]) => (window as unknown as { bench: Record<string, (...x: unknown[]) => unknown> }).bench[f as string](...(a as unknown[])),
-    [fn, args] as const,
-  ) as Promise<Awaited<ReturnType<BenchApi[K]>>>;
+  return page.evaluate(([f, a]) => (window as unknown as { bench: Record<string, (...x: unknown[]) => unknown> }).bench[f as string](...(a as unknown[])), [
+    fn,
+    args,
+  ] as const) as Promise<Awaited<ReturnType<BenchApi[K]>>>;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
+  const loadStart = (await import('node:os')).loadavg();
   const modelsDir = resolve('.models');
   const folder = resolve(args.model);
   const rel = relative(modelsDir, folder);
-  if (rel.startsWith('..') || rel.split(sep).length !== 2) throw new Error(`--model must be a folder .models/ORG/NAME (served in hub layout), got ${args.model}`);
+  if (rel.startsWith('..') || rel.split(sep).length !== 2)
+    throw new Error(`--model must be a folder .models/ORG/NAME (served in hub layout), got ${args.model}`);
   const modelId = rel.split(sep).join('/');
 
   progress('generating bench models if needed (.models, bench: true)');
@@ -129,7 +156,8 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     page.on('console', (msg) => {
       const text = msg.text();
-      if (msg.type() === 'error' || msg.type() === 'warning' || text.startsWith('[bench]') || process.env.TRAITLAB_DEBUG) console.error(`[browser ${msg.type()}] ${text}`);
+      if (msg.type() === 'error' || msg.type() === 'warning' || text.startsWith('[bench]') || process.env.TRAITLAB_DEBUG)
+        console.error(`[browser ${msg.type()}] ${text}`);
     });
     page.on('pageerror', (err) => console.error(`[browser pageerror] ${err.message}`));
     await page.goto(`${base}/bench/page/bench.html`);
@@ -164,7 +192,7 @@ async function main(): Promise<void> {
       const seq = WHICH.map((_, i) => WHICH[(i + rep) % WHICH.length]);
       order.push(seq);
       for (const w of seq) {
-        const r = await call(page, 'run', w, prompt, args.tokens);
+        const r = await call(page, 'run', w, prompt, rep === 0 ? args.warmupTokens : args.tokens);
         progress(
           `${rep === 0 ? 'warm-up' : `rep ${rep}`} (${w}): prefill ${r.ttftMs.toFixed(0)} ms, ${r.generated} tokens, decode ${(r.decodeSpanMs / Math.max(1, r.generated - 1)).toFixed(0)} ms/token`,
         );
@@ -218,13 +246,20 @@ async function main(): Promise<void> {
     const result = {
       bench: 'traitlab steering throughput',
       note: 'Headless Chromium WebGPU on SwiftShader (a CPU implementation of Vulkan): absolute tokens/s say nothing about real GPUs; only the ratios between (a), (b) and (c), measured in the same run, are meaningful.',
-      device: { adapter: device.adapter, shader_f16: device.shaderF16, same_ort_instance_for_all: device.sameOrt, browser: browser.version(), host_cpus: (await import('node:os')).cpus().length },
+      device: {
+        adapter: device.adapter,
+        shader_f16: device.shaderF16,
+        same_ort_instance_for_all: device.sameOrt,
+        browser: browser.version(),
+        host_cpus: (await import('node:os')).cpus().length,
+      },
       model: { id: modelId, folder: args.model, dtype: args.dtype, num_layers: config.num_hidden_layers, hidden: config.hidden_size },
       prompt_tokens: prompt.ids.length,
       tokens_generated: Math.min(...generated),
       max_new_tokens: args.tokens,
       repetitions: args.reps,
-      warmup_runs_excluded: 1,
+      argv: process.argv.slice(2),
+      warmup: { runs_excluded_per_config: 1, tokens: args.warmupTokens },
       order,
       configs: {
         a: { name: 'uncut model, one ORT session, our decode loop (greedy)', load_ms: round(loadA.loadMs, 0), ...a },
@@ -235,7 +270,11 @@ async function main(): Promise<void> {
           strengths: loadB.strengths,
           ...b,
         },
-        c: { name: "transformers.js AutoModelForCausalLM.from_pretrained(..., {device: 'webgpu', dtype}) + generate({do_sample: false})", load_ms: round(loadC.loadMs, 0), ...c },
+        c: {
+          name: "transformers.js AutoModelForCausalLM.from_pretrained(..., {device: 'webgpu', dtype}) + generate({do_sample: false})",
+          load_ms: round(loadC.loadMs, 0),
+          ...c,
+        },
       },
       ratios,
       targets,
@@ -250,9 +289,16 @@ async function main(): Promise<void> {
         aggregation: 'median over repetitions; the order of (a), (b), (c) rotates every repetition; one warm-up repetition of each is excluded.',
         same_prompt: 'the same chat-template token ids for all three',
       },
+      host_load_average: {
+        start: loadStart.map((x) => round(x, 2)),
+        end: (await import('node:os')).loadavg().map((x) => round(x, 2)),
+        note: '1/5/15-minute load averages of this host; other SwiftShader processes on the same cores slow every dispatch',
+      },
       elapsed_s: round((performance.now() - started) / 1000, 1),
     };
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    const json = JSON.stringify(result, null, 2) + '\n';
+    process.stdout.write(json);
+    if (args.out) writeFileSync(args.out, json);
 
     for (const w of WHICH) await call(page, 'release', w).catch(() => undefined);
     await context.close();

@@ -152,7 +152,15 @@ async function loadB(opts: LoadOptions & { cutLayer: number; traits: number; see
   // Run the full token budget like (a) and (c): no early stop on EOS.
   engine.internals().eos.length = 0;
   const plans = engine.plans().map((p) => ({ layer: p.layer, slots: p.slots.map((s) => ({ traitId: s.traitId, mode: s.mode, alpha: s.alpha })) }));
-  return { loadMs: performance.now() - t0, engineLoadMs: info.loadMs, cutLayers: info.cutLayers, typicalNorm: info.typicalNorm, strengths, plans, device: info.device };
+  return {
+    loadMs: performance.now() - t0,
+    engineLoadMs: info.loadMs,
+    cutLayers: info.cutLayers,
+    typicalNorm: info.typicalNorm,
+    strengths,
+    plans,
+    device: info.device,
+  };
 }
 
 async function runB(messages: ChatMessage[], ids: number[], maxNewTokens: number): Promise<RunResult> {
@@ -202,12 +210,18 @@ async function runC(ids: number[], maxNewTokens: number): Promise<RunResult> {
   const model = tjsModel;
   if (!model) throw new Error('(c) is not loaded');
   const n = ids.length;
-  const input_ids = new tjs.Tensor('int64', BigInt64Array.from(ids, (t) => BigInt(t)), [1, n]);
+  const input_ids = new tjs.Tensor(
+    'int64',
+    BigInt64Array.from(ids, (t) => BigInt(t)),
+    [1, n],
+  );
   const attention_mask = new tjs.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
   const streamer = new TimingStreamer();
   const t0 = performance.now();
   // eos_token_id: null = run the full budget, as in (a) and (b).
-  await model.generate({ input_ids, attention_mask, max_new_tokens: maxNewTokens, do_sample: false, eos_token_id: null, streamer } as unknown as Parameters<PreTrainedModel['generate']>[0]);
+  await model.generate({ input_ids, attention_mask, max_new_tokens: maxNewTokens, do_sample: false, eos_token_id: null, streamer } as unknown as Parameters<
+    PreTrainedModel['generate']
+  >[0]);
   return finish('c', n, streamer.tokens, t0, streamer.times);
 }
 
@@ -229,7 +243,10 @@ function finish(which: Which, promptTokens: number, tokens: number[], t0: number
 /** A chat prompt whose token count is as close to `target` as whole words allow (needs (b) loaded). */
 function prompt(target: number): { messages: ChatMessage[]; ids: number[] } {
   const tok = engine.internals().tokenizer;
-  const words = 'Tell me a short story about a lighthouse keeper who finds a strange glass bottle on the shore one stormy night and what the note inside it says'.split(' ');
+  const words =
+    'Tell me a short story about a lighthouse keeper who finds a strange glass bottle on the shore one stormy night and what the note inside it says'.split(
+      ' ',
+    );
   let best: { messages: ChatMessage[]; ids: number[] } | null = null;
   for (let n = 1; n <= 400; n++) {
     const content = Array.from({ length: n }, (_, i) => words[i % words.length]).join(' ');

@@ -8,15 +8,17 @@ import type { TraitSetting } from '../engine/steering/plan';
 import type { TraitVector } from '../engine/steering/vector';
 import { decodePreset, encodePreset } from '../presets/codec';
 import type { BuiltinPreset } from '../presets/builtins';
-import { slugify } from '../traits/dataset';
+import { customTrait, slugify } from '../traits/dataset';
 import { vectorFromJson } from '../traits/vector-json';
 import type { ChatMessage, Dtype, GenerateRequest, GenerateResult } from '../worker/protocol';
+import { fromExtraction } from './extracted-data';
 import { FrameBuffer } from './frame-buffer';
 import { deleteCachedModel, listCachedModels } from './models/model-cache';
 import type { AppStore } from './store';
 import type { CompareSide } from './store/compare-slice';
 import type { TokenPoint } from './store/metrics-slice';
 import { presetOf } from './store/preset-slice';
+import { traitsForModel } from './store/steering-slice';
 import { engineSettings, unsteeredSettings, vectorsFor } from './trait-vectors';
 
 function message(err: unknown): string {
@@ -36,6 +38,7 @@ export class Controller {
   private extracted: Record<string, TraitVector> = {};
   /** While a compare run holds the engine's steering, slider moves are not sent. */
   private holdSteering = false;
+  private compareStopped = false;
 
   constructor(
     private readonly client: EngineClient,
@@ -65,6 +68,8 @@ export class Controller {
         (p) => this.s.loadProgress(p),
       );
       this.s.loadDone(info);
+      this.extracted = {};
+      this.s.clearExtractedData();
       await this.pushVectors();
       this.s.clearPoints();
     } catch (err) {
@@ -77,7 +82,7 @@ export class Controller {
   async pushVectors(): Promise<void> {
     const { info, traits, customTraits } = this.s;
     if (!info) return;
-    const { vectors, kinds } = vectorsFor(info, traits, customTraits, this.extracted);
+    const { vectors, kinds } = vectorsFor(info, traitsForModel(traits, info.model), customTraits, this.extracted);
     this.s.setVectorKinds(kinds);
     try {
       await this.client.setVectors(vectors);
@@ -126,7 +131,7 @@ export class Controller {
   }
 
   private busy(): boolean {
-    return this.s.streaming !== null || this.s.compareStatus === 'running';
+    return this.s.streaming !== null || this.s.compareStatus === 'running' || this.s.extractStatus === 'running';
   }
 
   async send(content: string): Promise<void> {
@@ -157,7 +162,9 @@ export class Controller {
     if (content !== null) await this.send(content);
   }
 
+  /** Stops the running generation, compare or extraction (the engine stops at the next token). */
   async stop(): Promise<void> {
+    if (this.s.compareStatus === 'running') this.compareStopped = true;
     await this.client.stop().catch(() => undefined);
   }
 
@@ -187,9 +194,11 @@ export class Controller {
         await this.client.resetCache();
         await this.stream(request, (batch) => this.s.compareAppend(side, batch));
       };
+      this.compareStopped = false;
       await run('unsteered', unsteeredSettings(steered));
-      await run('steered', steered);
-      this.s.compareDone();
+      if (!this.compareStopped) await run('steered', steered);
+      if (this.compareStopped) this.s.compareFailed('Compare stopped.');
+      else this.s.compareDone();
     } catch (err) {
       this.s.compareFailed(message(err));
     } finally {
@@ -200,6 +209,63 @@ export class Controller {
   }
 
   // ---- traits -------------------------------------------------------------------------
+
+  /**
+   * Extracts the built-in traits shown for the loaded model on the user's GPU (cached in the
+   * worker), then steers and scores with the extracted directions and calibrations.
+   */
+  async extractTraits(only?: string[]): Promise<void> {
+    const s = this.s;
+    if (!s.info || this.busy()) return;
+    const ids = traitsForModel(s.traits, s.info.model)
+      .filter((t) => !t.custom && (!only || only.includes(t.traitId)))
+      .map((t) => t.traitId);
+    if (ids.length === 0) return;
+    const quick = s.extractQuick ? { maxPairs: 2, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
+    s.extractStarted();
+    try {
+      const result = await this.client.extract({ traits: ids, ...quick }, (p) => this.s.extractProgress(`${p.traitId} (${p.trait + 1}/${p.traits}): ${p.message}`, p.done, p.total));
+      for (const t of result.traits) {
+        const { vector, data } = fromExtraction(t);
+        this.extracted[t.traitId] = vector;
+        this.s.setTraitData(t.traitId, data);
+      }
+      await this.pushVectors();
+      const cached = result.traits.filter((t) => t.fromCache).length;
+      this.s.extractFinished(`Extracted ${result.traits.length} traits in ${(result.elapsedMs / 1000).toFixed(1)} s${cached ? ` (${cached} from the cache)` : ''}.`);
+    } catch (err) {
+      this.s.extractFailed(err instanceof Error && err.name === 'AbortError' ? 'Extraction stopped.' : `Extraction failed: ${message(err)}`);
+    }
+  }
+
+  /**
+   * A trait from the user's own words: persona pairs from templates, extracted on the loaded
+   * model. Only the steerable (cut) layers and the best layer are kept, so share links stay short.
+   */
+  async createCustomTrait(name: string, high: string, low: string): Promise<void> {
+    const s = this.s;
+    if (!s.info || this.busy()) return;
+    let dataset;
+    try {
+      dataset = customTrait(name, high, low);
+    } catch (err) {
+      return s.extractFailed(message(err).replace(/^customTrait: /, ''));
+    }
+    const quick = s.extractQuick ? { maxPairs: 3, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
+    s.extractStarted();
+    try {
+      const result = await this.client.extract({ traits: [dataset], ...quick }, (p) => this.s.extractProgress(`${dataset.label}: ${p.message}`, p.done, p.total));
+      const t = result.traits[0];
+      const { vector, data } = fromExtraction(t);
+      const keep = new Set([...this.s.info!.cutLayers, t.bestLayer]);
+      const layers = Object.fromEntries(Object.entries(vector.layers).filter(([l]) => keep.has(Number(l))));
+      this.s.addCustomTrait({ id: dataset.id, label: dataset.label, vector: { ...vector, layers }, ...data });
+      await this.pushVectors();
+      this.s.extractFinished(`Created "${dataset.label}" (best separated at layer ${t.bestLayer}).`);
+    } catch (err) {
+      this.s.extractFailed(err instanceof Error && err.name === 'AbortError' ? 'Extraction stopped.' : `Extraction failed: ${message(err)}`);
+    }
+  }
 
   /**
    * A vector file (traitlab-vector/1 JSON): for a built-in trait id it becomes that trait's
@@ -256,7 +322,14 @@ export class Controller {
       return;
     }
     this.s.applyPreset(r.preset);
-    if (this.s.info) await this.pushVectors();
+    const info = this.s.info;
+    if (!info) return;
+    // Same model already loaded (same weights and layers): nothing to download, apply right away.
+    const p = r.preset;
+    const sameModel = info.model === p.model || info.model.endsWith(p.model);
+    const sameLayers = p.cutLayers.length === 0 || p.cutLayers.join() === info.cutLayers.join();
+    if (sameModel && (p.dtype === 'auto' || p.dtype === info.dtype) && sameLayers) this.s.setPendingLoad(null);
+    await this.pushVectors();
   }
 
   async confirmPendingLoad(): Promise<void> {

@@ -36,7 +36,6 @@ export interface AccumulateOptions {
 }
 
 const WG = 64;
-const STORAGE_RW = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export class StatsPass {
   readonly hidden: number;
@@ -69,6 +68,7 @@ export class StatsPass {
     this.label = opts.label ?? 'stats';
     this.maxPerDim = opts.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
     const row = opts.layers * opts.hidden * 4;
+    const STORAGE_RW = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const maxBinding = device.limits.maxStorageBufferBindingSize;
     if (opts.maxPairs * row > maxBinding) {
       throw new RangeError(`${opts.maxPairs} pairs x ${opts.layers} layers x ${opts.hidden} floats exceed the device's ${maxBinding}-byte storage binding limit`);

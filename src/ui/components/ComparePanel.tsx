@@ -18,8 +18,8 @@ function CompareColumn({ side }: { side: CompareSide }) {
         {TITLE[side]}
         {active ? ' …' : ''}
       </h3>
-      <p className="compare-text">{run.text || (active ? '' : '—')}</p>
-      <ScoreChart points={run.points} traits={traits} calibrations={calibrations} title={`${TITLE[side]} per-token scores`} height={180} testId={`compare-chart-${side}`} />
+      <p className="compare-text">{run.text || (active ? '' : '(no visible text)')}</p>
+      <ScoreChart points={run.points} traits={traits} calibrations={calibrations} title={`${TITLE[side]} per-token scores`} height={180} legend={false} testId={`compare-chart-${side}`} />
     </div>
   );
 }
@@ -49,6 +49,11 @@ export function ComparePanel({ controller }: { controller: Controller }) {
         <button type="submit" disabled={!ready || chatBusy || status === 'running' || !prompt.trim()}>
           {status === 'running' ? 'Comparing…' : 'Compare'}
         </button>
+        {status === 'running' && (
+          <button type="button" onClick={() => void controller.stop()}>
+            Stop compare
+          </button>
+        )}
       </form>
       <p className="hint">Same prompt and seed ({seed}), the KV cache reset before each run; the current system prompt and sampling settings are used.</p>
       {error && (

@@ -2,6 +2,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { appStore, useApp } from '../store';
 import type { Controller } from '../controller';
 import { traitsForModel } from '../store/steering-slice';
+import { CustomTraitForm } from './CustomTraitForm';
+import { ExtractPanel } from './ExtractPanel';
 import { TraitSlider } from './TraitSlider';
 
 function ImportVector({ controller }: { controller: Controller }) {
@@ -35,6 +37,7 @@ export function SteeringPanel({ controller }: { controller: Controller }) {
           ? `Strength 1.0 = the typical residual norm at layer ${info.cutLayers[0]} (${info.typicalNorm[info.cutLayers[0]]?.toFixed(2)}). Changes apply from the next token.`
           : 'Set strengths now; they apply once a model is loaded.'}
       </p>
+      <ExtractPanel controller={controller} />
       {indexError && (
         <p className="error" role="alert">
           {indexError}
@@ -54,6 +57,7 @@ export function SteeringPanel({ controller }: { controller: Controller }) {
           Reset all
         </button>
       </div>
+      <CustomTraitForm controller={controller} />
       <ImportVector controller={controller} />
       {error && (
         <p className="error" role="alert">

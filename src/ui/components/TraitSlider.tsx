@@ -9,16 +9,17 @@ import { SeparationChart } from './charts/SeparationChart';
 const NO_LAYERS: readonly number[] = [];
 
 const KIND_NOTE: Record<string, string> = {
-  demo: 'demo direction (random until extracted)',
+  demo: 'demo direction',
   extracted: 'extracted',
   custom: 'custom vector',
   incompatible: 'vector does not fit this model',
 };
 
-function TraitAdvanced({ trait, apply }: { trait: TraitEntry; apply: (fn: () => void) => void }) {
+function TraitAdvanced({ trait, apply, controller }: { trait: TraitEntry; apply: (fn: () => void) => void; controller: Controller }) {
   const st = appStore.getState();
   const cutLayers = useApp((s) => s.info?.cutLayers ?? NO_LAYERS);
   const data = useApp((s) => s.traitData[trait.traitId]);
+  const canExtract = useApp((s) => s.info !== null && s.extractStatus !== 'running' && s.streaming === null && s.compareStatus !== 'running');
   const layers = trait.layer !== null && !cutLayers.includes(trait.layer) ? [...cutLayers, trait.layer] : cutLayers;
   return (
     <details className="advanced">
@@ -53,6 +54,14 @@ function TraitAdvanced({ trait, apply }: { trait: TraitEntry; apply: (fn: () => 
           steer
         </label>
       </div>
+      {data?.bestLayer !== undefined && !cutLayers.includes(data.bestLayer) && cutLayers.length > 0 && (
+        <p className="hint">Best separated at layer {data.bestLayer}: add it to “Steering layers” and reload to steer there.</p>
+      )}
+      {!trait.custom && (
+        <button type="button" disabled={!canExtract} onClick={() => void controller.extractTraits([trait.traitId])}>
+          Extract {trait.label}
+        </button>
+      )}
       {data?.separation ? <SeparationChart separation={data.separation} bestLayer={data.bestLayer} label={trait.label} /> : <p className="hint">No extraction data for this trait yet.</p>}
     </details>
   );
@@ -96,7 +105,7 @@ export function TraitSlider({ trait, controller }: { trait: TraitEntry; controll
           <span />
         )}
       </div>
-      <TraitAdvanced trait={trait} apply={apply} />
+      <TraitAdvanced trait={trait} apply={apply} controller={controller} />
     </div>
   );
 }

@@ -2,12 +2,13 @@
 import { createStore, useStore } from 'zustand';
 import { createChatSlice, type ChatSlice } from './chat-slice';
 import { createCompareSlice, type CompareSlice } from './compare-slice';
+import { createExtractionSlice, type ExtractionSlice } from './extraction-slice';
 import { createMetricsSlice, type MetricsSlice } from './metrics-slice';
 import { createModelSlice, type ModelSlice } from './model-slice';
 import { createPresetSlice, type PresetSlice } from './preset-slice';
 import { createSteeringSlice, type SteeringSlice } from './steering-slice';
 
-export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice;
+export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice;
 
 export function createAppStore() {
   return createStore<AppState>()((...a) => ({
@@ -17,6 +18,7 @@ export function createAppStore() {
     ...createMetricsSlice(...a),
     ...createCompareSlice(...a),
     ...createPresetSlice(...a),
+    ...createExtractionSlice(...a),
   }));
 }
 

@@ -54,6 +54,8 @@ export interface SteeringSlice {
   addCustomTrait(t: CustomTrait): void;
   removeCustomTrait(id: string): void;
   setTraitData(traitId: string, data: TraitData): void;
+  /** A new model: extraction data of built-in traits no longer applies (custom traits keep theirs). */
+  clearExtractedData(): void;
   setVectorKinds(kinds: Record<string, SteeringSlice['vectorKind'][string]>): void;
   setSteeringError(message: string | null): void;
 }
@@ -112,6 +114,10 @@ export const createSteeringSlice: StateCreator<AppState, [], [], SteeringSlice> 
       set({ customTraits, traits: get().traits.filter((t) => t.traitId !== id || !t.custom) });
     },
     setTraitData: (traitId, data) => set({ traitData: { ...get().traitData, [traitId]: data } }),
+    clearExtractedData: () => {
+      const custom = get().customTraits;
+      set({ traitData: Object.fromEntries(Object.entries(get().traitData).filter(([id]) => custom[id])) });
+    },
     setVectorKinds: (vectorKind) => set({ vectorKind }),
     setSteeringError: (steeringError) => set({ steeringError }),
   };

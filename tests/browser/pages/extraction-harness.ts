@@ -172,6 +172,24 @@ const harness = {
     const v = await device.popErrorScope();
     return { traits, error, validation: v ? v.message : null, progress: progress.map((p) => `${p.traitId}:${p.phase}:${p.done}/${p.total}`) };
   },
+  /** Diagnostics only: every tapped layer's full residual `// [tokens, hidden]` (base64) for one prompt. */
+  async residuals(tokens: number[]) {
+    const { TappedSession } = await import('../../../src/engine/extraction/tapped-session');
+    const host = await (engine as unknown as { extractionHost(): Promise<{ source: import('../../../src/engine/extraction/tapped-session').TappedSource; numLayers: number }> }).extractionHost();
+    const session = await TappedSession.create(host.source, Array.from({ length: host.numLayers }, (_, i) => i));
+    try {
+      const out = await session.run(tokens);
+      const device = await ortDevice();
+      const res: string[] = [];
+      for (const t of out) {
+        res.push(toB64(await readBuffer(device, t.gpuBuffer as GPUBuffer, 0, tokens.length * t.dims[2] * 4)));
+        t.dispose();
+      }
+      return res;
+    } finally {
+      await session.release();
+    }
+  },
   async forwardsOnly(request: ExtractRequest) {
     return engine.extractForwardsOnly(request);
   },

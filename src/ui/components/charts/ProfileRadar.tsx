@@ -1,5 +1,5 @@
 import { useDeferredValue, useMemo } from 'react';
-import { Legend, PolarAngleAxis, PolarGrid, PolarRadiusAxis, Radar, RadarChart, ResponsiveContainer, Tooltip } from 'recharts';
+import { Legend, PolarAngleAxis, PolarGrid, PolarRadiusAxis, Radar, RadarChart, Tooltip } from 'recharts';
 import { meanProfile, type Calibrations } from '../../scores';
 import type { TokenPoint } from '../../store/metrics-slice';
 import type { TraitEntry } from '../../store/steering-slice';
@@ -26,17 +26,15 @@ export function ProfileRadar({ points, baseline, traits, calibrations }: Props) 
       {data.length < 3 ? (
         <p className="hint">The profile appears after a reply with at least three traits read out.</p>
       ) : (
-        <ResponsiveContainer width="100%" height={260}>
-          <RadarChart data={data} outerRadius="70%">
-            <PolarGrid />
-            <PolarAngleAxis dataKey="trait" fontSize={10} />
-            <PolarRadiusAxis fontSize={9} />
-            <Radar name="baseline" dataKey="baseline" stroke="#889" fill="#889" fillOpacity={0.25} isAnimationActive={false} />
-            <Radar name="steered" dataKey="steered" stroke="#e0662a" fill="#e0662a" fillOpacity={0.3} isAnimationActive={false} />
-            <Legend wrapperStyle={{ fontSize: 11 }} />
-            <Tooltip formatter={(v) => Number(v).toFixed(2)} />
-          </RadarChart>
-        </ResponsiveContainer>
+        <RadarChart responsive style={{ width: '100%', height: 260 }} data={data} outerRadius="70%">
+          <PolarGrid />
+          <PolarAngleAxis dataKey="trait" fontSize={10} />
+          <PolarRadiusAxis fontSize={9} />
+          <Radar name="baseline" dataKey="baseline" stroke="#889" fill="#889" fillOpacity={0.25} isAnimationActive={false} />
+          <Radar name="steered" dataKey="steered" stroke="#e0662a" fill="#e0662a" fillOpacity={0.3} isAnimationActive={false} />
+          <Legend wrapperStyle={{ fontSize: 11 }} />
+          <Tooltip formatter={(v) => Number(v).toFixed(2)} />
+        </RadarChart>
       )}
     </figure>
   );

@@ -1,5 +1,5 @@
 import { useDeferredValue, useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { scoreRows, type Calibrations } from '../../scores';
 import type { TokenPoint } from '../../store/metrics-slice';
 import type { TraitEntry } from '../../store/steering-slice';
@@ -12,9 +12,16 @@ interface Props {
   title: string;
   height?: number;
   testId?: string;
+  legend?: boolean;
 }
 
-function TokenTooltip({ active, payload }: { active?: boolean; payload?: readonly { payload?: { token?: string; index?: number }; name?: string | number; value?: unknown; color?: string }[] }) {
+function TokenTooltip({
+  active,
+  payload,
+}: {
+  active?: boolean;
+  payload?: readonly { payload?: { token?: string; index?: number }; name?: string | number; value?: unknown; color?: string }[];
+}) {
   if (!active || !payload?.length) return null;
   const row = payload[0].payload;
   return (
@@ -32,7 +39,7 @@ function TokenTooltip({ active, payload }: { active?: boolean; payload?: readonl
 }
 
 /** Calibrated score per generated token, one line per trait; hover shows the token. */
-export function ScoreChart({ points, traits, calibrations, title, height = 220, testId }: Props) {
+export function ScoreChart({ points, traits, calibrations, title, height = 220, testId, legend = true }: Props) {
   // Deferred: while tokens stream in, React may skip intermediate chart renders.
   const deferred = useDeferredValue(points);
   const rows = useMemo(() => scoreRows(deferred, calibrations), [deferred, calibrations]);
@@ -42,19 +49,26 @@ export function ScoreChart({ points, traits, calibrations, title, height = 220, 
       {rows.length === 0 ? (
         <p className="hint">No tokens yet.</p>
       ) : (
-        <ResponsiveContainer width="100%" height={height}>
-          <LineChart data={rows} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="index" fontSize={10} />
-            <YAxis fontSize={10} domain={['auto', 'auto']} />
-            <ReferenceLine y={0} stroke="#99a" />
-            <Tooltip content={<TokenTooltip />} isAnimationActive={false} />
-            <Legend wrapperStyle={{ fontSize: 11 }} />
-            {traits.map((t, i) => (
-              <Line key={t.traitId} dataKey={t.traitId} name={t.label} stroke={traitColor(i)} dot={false} isAnimationActive={false} strokeWidth={1.5} connectNulls />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
+        <LineChart responsive style={{ width: '100%', height }} data={rows} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="index" fontSize={10} />
+          <YAxis fontSize={10} domain={['auto', 'auto']} />
+          <ReferenceLine y={0} stroke="#99a" />
+          <Tooltip content={<TokenTooltip />} isAnimationActive={false} />
+          {legend && <Legend wrapperStyle={{ fontSize: 11 }} />}
+          {traits.map((t, i) => (
+            <Line
+              key={t.traitId}
+              dataKey={t.traitId}
+              name={t.label}
+              stroke={traitColor(i)}
+              dot={false}
+              isAnimationActive={false}
+              strokeWidth={1.5}
+              connectNulls
+            />
+          ))}
+        </LineChart>
       )}
     </figure>
   );

@@ -1,0 +1,40 @@
+import { useApp } from '../store';
+import type { Controller } from '../controller';
+
+/** Runs trait extraction on the loaded model (the built-in persona datasets), with progress. */
+export function ExtractPanel({ controller }: { controller: Controller }) {
+  const ready = useApp((s) => s.info !== null);
+  const status = useApp((s) => s.extractStatus);
+  const msg = useApp((s) => s.extractMessage);
+  const done = useApp((s) => s.extractDone);
+  const total = useApp((s) => s.extractTotal);
+  const quick = useApp((s) => s.extractQuick);
+  const setQuick = useApp((s) => s.setExtractQuick);
+  const busy = useApp((s) => s.streaming !== null || s.compareStatus === 'running');
+  const running = status === 'running';
+  return (
+    <div className="extract" data-testid="extract">
+      <div className="row">
+        <button type="button" disabled={!ready || busy || running} onClick={() => void controller.extractTraits()}>
+          {running ? 'Extracting…' : 'Extract all trait vectors'}
+        </button>
+        {running && (
+          <button type="button" onClick={() => void controller.stop()}>
+            Stop extraction
+          </button>
+        )}
+        <label className="check">
+          <input type="checkbox" checked={quick} onChange={(e) => setQuick(e.target.checked)} disabled={running} />
+          quick (fewer prompts)
+        </label>
+      </div>
+      {!ready && <p className="hint">Load a model to extract real trait directions; until then sliders use random demo directions.</p>}
+      {running && total > 0 && <progress aria-label="Extraction progress" value={done} max={total} />}
+      {msg && (
+        <p className={status === 'error' ? 'error' : 'hint'} role={status === 'error' ? 'alert' : 'status'} data-testid="extract-status">
+          {msg}
+        </p>
+      )}
+    </div>
+  );
+}
