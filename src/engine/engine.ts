@@ -101,7 +101,7 @@ export class Engine implements EngineApi {
     for (const l of cutLayers) {
       if (!Number.isInteger(l) || l < 0 || l >= numLayers) throw new EngineLoadError(`Layer ${l} does not exist: this model has layers 0-${numLayers - 1}.`);
     }
-    const cut = cutModel(graph, cutLayers);
+    const cut = cutModel(graph, cutLayers, { lastTokenLogits: true });
 
     // The previous model stays loaded (and usable) until the new one is ready.
     const ep = device.webgpu ? 'webgpu' : 'wasm';
@@ -186,8 +186,21 @@ export class Engine implements EngineApi {
     return planLayers(m.info.cutLayers, this.vectors, this.settings, norms);
   }
 
+  /** Where each trait's readout sits: the cut and slot at the trait's own layer (rebuilt with the plans). */
+  private readouts: { traitId: string; cut: number; slot: number }[] = [];
+
   private applyPlans(): void {
-    this.loaded?.backend.setPlans(this.plans());
+    const m = this.loaded;
+    if (!m) return;
+    const plans = this.plans();
+    m.backend.setPlans(plans);
+    const layerOf = new Map(this.settings.map((s) => [s.traitId, s.layer]));
+    this.readouts = [];
+    plans.forEach((plan, cut) =>
+      plan.slots.forEach((s, slot) => {
+        if ((layerOf.get(s.traitId) ?? m.info.cutLayers[0]) === plan.layer) this.readouts.push({ traitId: s.traitId, cut, slot });
+      }),
+    );
   }
 
   setVectors(vectors: WireVector[]): void {
@@ -291,15 +304,8 @@ export class Engine implements EngineApi {
   private async projections(): Promise<Projections> {
     const m = this.requireModel();
     const cuts = await m.backend.lastProjections();
-    const plans = this.plans();
-    const byTrait = new Map(this.settings.map((s) => [s.traitId, s.layer]));
     const out: Projections = {};
-    plans.forEach((plan, c) => {
-      plan.slots.forEach((slot, k) => {
-        const layer = byTrait.get(slot.traitId) ?? m.info.cutLayers[0];
-        if (layer === plan.layer) out[slot.traitId] = { pre: cuts[c].pre[k], post: cuts[c].post[k] };
-      });
-    });
+    for (const r of this.readouts) out[r.traitId] = { pre: cuts[r.cut].pre[r.slot], post: cuts[r.cut].post[r.slot] };
     return out;
   }
 }

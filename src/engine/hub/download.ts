@@ -91,7 +91,8 @@ export async function fetchBytes(
   }
   onProgress({ file, loaded, total: loaded, cached: false });
   if (cache) {
-    await cache
+    // Stored in the background: loading goes on while the browser writes the file.
+    void cache
       .put(url, new Response(out, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(loaded) } }))
       .catch(() => undefined); // quota exceeded: keep going uncached
   }

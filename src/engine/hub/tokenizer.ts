@@ -41,16 +41,27 @@ export class ChatTokenizer {
   }
 }
 
-/** Streams text from growing token lists, holding back incomplete UTF-8 sequences. */
+/**
+ * Streams text from a growing token list without re-decoding all of it each token: only the
+ * tokens since the last committed point are decoded (a few tokens of context are kept so
+ * merges across the boundary decode right), and incomplete UTF-8 is held back.
+ */
 export class TextStreamer {
   private emitted = '';
+  /** Tokens before `start` are committed; `prefix` is the decode of tokens [start, mark). */
+  private start = 0;
+  private mark = 0;
   constructor(private readonly tok: ChatTokenizer) {}
 
   push(ids: number[]): string {
-    const text = this.tok.decode(ids);
-    if (text.endsWith('\uFFFD')) return '';
-    const delta = text.startsWith(this.emitted) ? text.slice(this.emitted.length) : text;
-    this.emitted = text;
+    const prefix = this.tok.decode(ids.slice(this.start, this.mark));
+    const text = this.tok.decode(ids.slice(this.start));
+    if (text.endsWith('\uFFFD') || !text.startsWith(prefix)) return '';
+    const delta = text.slice(prefix.length);
+    this.emitted += delta;
+    // Slide the window: the last few tokens stay as context for the next decode.
+    this.start = Math.max(this.start, ids.length - 4);
+    this.mark = ids.length;
     return delta;
   }
 

@@ -32,7 +32,7 @@ export interface StepOutput {
 export class SessionChain {
   private constructor(
     readonly sessions: OrtSession[],
-    private readonly parts: ChainPart[],
+    private readonly parts: Omit<ChainPart, 'bytes'>[],
   ) {}
 
   /** Sessions are created one at a time (ORT's WebGPU EP does not allow concurrent creation). */
@@ -47,7 +47,11 @@ export class SessionChain {
       for (const s of sessions) await s.release().catch(() => undefined);
       throw err;
     }
-    return new SessionChain(sessions, parts);
+    // Keep only the wiring: the graph bytes (with inline weights, possibly hundreds of MB) can go.
+    return new SessionChain(
+      sessions,
+      parts.map(({ outputNames, residualIn, residualOut }) => ({ outputNames, residualIn, residualOut })),
+    );
   }
 
   /**

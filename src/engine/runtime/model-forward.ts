@@ -14,6 +14,10 @@ function int64(values: number[], dims: number[]): OrtTensor {
   return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 }
 
+function ones(n: number): OrtTensor {
+  return new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+}
+
 export class ModelForward implements ForwardModel {
   readonly cache: KvCache;
 
@@ -31,7 +35,7 @@ export class ModelForward implements ForwardModel {
     const n = tokens.length;
     const feeds: Record<string, OrtTensor> = {
       input_ids: int64(tokens, [1, n]), // [batch, seq]
-      attention_mask: int64(new Array(past + n).fill(1), [1, past + n]), // [batch, total]
+      attention_mask: ones(past + n), // [batch, total]
       position_ids: int64(Array.from({ length: n }, (_, i) => past + i), [1, n]), // [batch, seq]
       ...this.cache.feeds(),
     };

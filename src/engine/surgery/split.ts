@@ -8,6 +8,7 @@
  * positions, rotary) are duplicated into every part that needs them by the backward
  * traversal in prune.ts.
  */
+import { keepLastTokenLogits } from './last-token';
 import { node, valueInfo } from '../onnx/build';
 import { DataType, type Dimension, type Graph, type Node, type ValueInfo } from '../onnx/proto';
 import { indexGraph, renameTensor } from './graph-index';
@@ -85,7 +86,12 @@ function graphInputNames(g: Graph): string[] {
   return g.input.map((i) => i.name).filter((n) => !inits.has(n));
 }
 
-export function cutModel(bytes: Uint8Array, cutLayers: number[]): CutModel {
+export interface CutOptions {
+  /** Compute logits for the last position only (see last-token.ts). */
+  lastTokenLogits?: boolean;
+}
+
+export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOptions = {}): CutModel {
   const p = prepare('cutModel', bytes, cutLayers, true);
   const residualType = p.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
   if (cutLayers.length === 0) {
@@ -149,6 +155,7 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[]): CutModel {
       if (f16) append.push(castNode(`/traitlab/residual.${outLayer}/cast_out`, internal.get(outLayer)!, residualName(outLayer), DataType.FLOAT));
     }
     const partModel = buildPartModel(p.model, { cone, prepend, append, extraInputs, outputs, extraOutputs });
+    if (opts.lastTokenLogits && k === cutLayers.length) keepLastTokenLogits(partModel);
     parts.push({
       bytes: encodeWithRawInitializers(partModel, p.source, p.raw),
       inputNames: graphInputNames(partModel.graph),
