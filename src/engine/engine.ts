@@ -60,8 +60,11 @@ export class Engine implements EngineApi {
   private settings: TraitSetting[] = [];
   private stopRequested = false;
   private deviceInfo: DeviceInfo | null = null;
-  /** The loaded model's original files (for the tapped extraction session) and its revision. */
-  private extractionFiles: { source: TappedSource; revision: string } | null = null;
+  /**
+   * How to get the loaded model's original files again for the tapped extraction session (re-read
+   * from the Cache API on demand, so the bytes are not held in memory between extractions).
+   */
+  private extractionFiles: { source: () => Promise<TappedSource>; revision: string } | null = null;
   private vectorCache: VectorStore | null = null;
 
   constructor(private readonly fetchFn: typeof fetch = (...a) => fetch(...a)) {}
@@ -147,8 +150,17 @@ export class Engine implements EngineApi {
       };
       await this.unload();
       this.loaded = { info, tokenizer, chain, backend, forward, eos: eosIds(config, gen) };
+      const kv = { numLayers, kvHeads: config.num_key_value_heads ?? config.num_attention_heads, headDim, type: kvCacheType(config, dtype) };
+      const dataFiles = externalDataFiles(config, dtype);
+      const fetchFn = this.fetchFn;
       this.extractionFiles = {
-        source: { graph, externalData, ep, kv: { numLayers, kvHeads: config.num_key_value_heads ?? config.num_attention_heads, headDim, type: kvCacheType(config, dtype) } },
+        source: async () => {
+          const none = () => undefined;
+          const bytes = await fetchBytes(fileUrl(src, modelFile), modelFile, none, { fetchFn });
+          const data: { path: string; data: Uint8Array }[] = [];
+          for (const f of dataFiles) data.push({ path: f.slice(f.lastIndexOf('/') + 1), data: await fetchBytes(fileUrl(src, f), f, none, { fetchFn }) });
+          return { graph: bytes, externalData: data, ep, kv };
+        },
         revision: src.revision,
       };
       this.applyPlans();
@@ -256,13 +268,13 @@ export class Engine implements EngineApi {
     if (!files) throw new EngineLoadError('No model is loaded yet.');
     return {
       tokenizer: m.tokenizer,
-      source: files.source,
+      loadSource: files.source,
       model: m.info.model,
       revision: files.revision,
       dtype: m.info.dtype,
       numLayers: m.info.numLayers,
       hidden: m.info.hidden,
-      device: files.source.ep === 'webgpu' ? await ortDevice() : null,
+      device: m.info.device.webgpu ? await ortDevice() : null,
     };
   }
 

@@ -6,7 +6,6 @@ import type { EngineClient } from '../client/engine-client';
 import { validateSampling } from '../engine/runtime/sampler';
 import type { TraitSetting } from '../engine/steering/plan';
 import type { TraitVector } from '../engine/steering/vector';
-import { decodePreset, encodePreset } from '../presets/codec';
 import type { BuiltinPreset } from '../presets/builtins';
 import { customTrait, slugify } from '../traits/dataset';
 import { vectorFromJson } from '../traits/vector-json';
@@ -17,7 +16,7 @@ import { deleteCachedModel, listCachedModels } from './models/model-cache';
 import type { AppStore } from './store';
 import type { CompareSide } from './store/compare-slice';
 import type { TokenPoint } from './store/metrics-slice';
-import { presetOf } from './store/preset-slice';
+import { applyLink, shareCurrent } from './share-link';
 import { traitsForModel } from './store/steering-slice';
 import { engineSettings, unsteeredSettings, vectorsFor } from './trait-vectors';
 
@@ -302,34 +301,13 @@ export class Controller {
 
   // ---- share links ----------------------------------------------------------------------
 
-  /** Puts the current settings in the URL hash and returns the full link. */
-  share(): string {
-    const hash = encodePreset(presetOf(this.s));
-    const url = `${location.origin}${location.pathname}${location.search}#${hash}`;
-    history.replaceState(null, '', url);
-    this.s.setShareLink(url);
-    void navigator.clipboard?.writeText(url).catch(() => undefined);
-    return url;
+  share(): string | null {
+    return shareCurrent(this.store);
   }
 
-  /** Reads a link's hash: restores its settings (model load waits for confirmation) or explains why not. */
+  /** Restores a link's settings (the model download waits for confirmation) or explains why not. */
   async openLink(hash: string): Promise<void> {
-    if (!hash || hash === '#') return;
-    const known = new Set(this.s.traits.filter((t) => !t.custom).map((t) => t.traitId));
-    const r = decodePreset(hash, { knownTraitIds: known });
-    if (!r.ok) {
-      this.s.presetRejected(`This share link cannot be used: ${r.error.message} Your current settings are kept.`);
-      return;
-    }
-    this.s.applyPreset(r.preset);
-    const info = this.s.info;
-    if (!info) return;
-    // Same model already loaded (same weights and layers): nothing to download, apply right away.
-    const p = r.preset;
-    const sameModel = info.model === p.model || info.model.endsWith(p.model);
-    const sameLayers = p.cutLayers.length === 0 || p.cutLayers.join() === info.cutLayers.join();
-    if (sameModel && (p.dtype === 'auto' || p.dtype === info.dtype) && sameLayers) this.s.setPendingLoad(null);
-    await this.pushVectors();
+    if (applyLink(this.store, hash) && this.s.info) await this.pushVectors();
   }
 
   async confirmPendingLoad(): Promise<void> {

@@ -157,6 +157,9 @@ describe('app', () => {
     await expect(page.getByTestId('score-chart').getAttribute('data-points')).resolves.toBe(String(s.points.length));
     await page.getByTestId('score-chart').locator('.recharts-line').first().waitFor();
     expect(await page.getByTestId('score-chart').locator('.recharts-line').count()).toBe(BUILTIN.length);
+    // Hovering the trace shows the token under the pointer.
+    await page.getByTestId('score-chart').locator('.recharts-surface').first().hover();
+    await expect(page.getByTestId('score-chart').locator('.chart-tip').textContent()).resolves.toMatch(/^token \d+: ".*"/);
     await page.getByLabel('Colour the reply by').selectOption('extraversion');
     await expect(page.getByTestId('reply-tokens').locator('span').count()).resolves.toBe(s.points.length);
     await expect(page.getByTestId('reply-tokens').textContent()).resolves.toBe(s.messages.at(-1)!.content);

@@ -336,13 +336,15 @@ describe('extraction on tiny-llama (fp32, Optimum) vs onnxruntime-node', () => {
   });
 
   it('cancellation: stop() between prompts rejects with AbortError and the engine stays usable', async () => {
+    const chat = [{ role: 'user' as const, content: 'Hello there.' }];
+    const before = await call('logits', chat);
     const stopped = await call('extract', { ...base, method: 'pca' }, 3);
     expect(stopped.error?.name).toBe('AbortError');
     expect(stopped.validation).toBeNull();
     expect(stopped.traits).toHaveLength(0);
     expect(stopped.progress.filter((p) => p.includes(':extraction:')).length).toBeLessThanOrEqual(3);
-    const gen = await call('generate', [{ role: 'user', content: 'Hello there.' }], 2);
-    expect(gen.generatedTokens).toBe(2);
+    // The engine's own sessions are untouched: the same logits, bit for bit.
+    expect(await call('logits', chat)).toBe(before);
   });
 
   it('forwards-only baseline (bench) runs the same prompts through a new tapped session; built-in traits by id', async () => {

@@ -31,7 +31,8 @@ import { ExtractionCancelled, type ExtractedTrait, type ExtractionMethod, type E
 
 export interface ExtractionHost {
   tokenizer: ChatTokenizer;
-  source: TappedSource;
+  /** The model's original files for the tapped session (fetched once per run, dropped after session creation). */
+  loadSource: () => Promise<TappedSource>;
   model: string;
   revision: string;
   dtype: string;
@@ -268,7 +269,7 @@ export async function runExtraction(host: ExtractionHost, req: ExtractRequest, h
   if (results.some((r) => r === null)) {
     if (shouldStop()) throw new ExtractionCancelled();
     hooks.onProgress?.({ traitId: prepared[0].trait.id, trait: 0, traits: prepared.length, phase: 'prepare', done: 0, total: 1, message: 'Preparing the model for extraction' });
-    const session = await TappedSession.create(host.source, allLayers(host.numLayers));
+    const session = await TappedSession.create(await host.loadSource(), allLayers(host.numLayers));
     try {
       for (const [i, p] of prepared.entries()) {
         if (results[i]) continue;
@@ -310,7 +311,7 @@ export async function runForwardsOnly(host: ExtractionHost, req: ExtractRequest,
     const p = prepareTrait(t, questions, req);
     for (const tp of [...tokenizePairs(host.tokenizer, p.extraction, positions), ...tokenizePairs(host.tokenizer, p.evaluation, positions)]) all.push(tp.high.tokens, tp.low.tokens);
   }
-  const session = await TappedSession.create(host.source, allLayers(host.numLayers));
+  const session = await TappedSession.create(await host.loadSource(), allLayers(host.numLayers));
   const sessionMs = performance.now() - started;
   let tokens = 0;
   const t0 = performance.now();

@@ -37,6 +37,7 @@ export class ChatTokenizer {
   }
 
   decode(ids: number[]): string {
+    if (ids.length === 0) return '';
     return this.tok.decode(ids, { skip_special_tokens: true });
   }
 }

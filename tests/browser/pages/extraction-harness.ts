@@ -15,7 +15,6 @@ const { readBuffer } = await import('../../../src/engine/kernels/gpu-buffers');
 const { ortDevice } = await import('../../../src/engine/runtime/gpu-backend');
 const { resolveTraits, prepareTrait, tokenizePairs } = await import('../../../src/engine/extraction/run');
 const { VectorCache } = await import('../../../src/traits/vector-cache');
-const { GREEDY } = await import('../../../src/engine/runtime/sampler');
 
 const engine = new Engine();
 
@@ -175,8 +174,8 @@ const harness = {
   /** Diagnostics only: every tapped layer's full residual `// [tokens, hidden]` (base64) for one prompt. */
   async residuals(tokens: number[]) {
     const { TappedSession } = await import('../../../src/engine/extraction/tapped-session');
-    const host = await (engine as unknown as { extractionHost(): Promise<{ source: import('../../../src/engine/extraction/tapped-session').TappedSource; numLayers: number }> }).extractionHost();
-    const session = await TappedSession.create(host.source, Array.from({ length: host.numLayers }, (_, i) => i));
+    const host = await (engine as unknown as { extractionHost(): Promise<{ loadSource(): Promise<import('../../../src/engine/extraction/tapped-session').TappedSource>; numLayers: number }> }).extractionHost();
+    const session = await TappedSession.create(await host.loadSource(), Array.from({ length: host.numLayers }, (_, i) => i));
     try {
       const out = await session.run(tokens);
       const device = await ortDevice();
@@ -196,10 +195,13 @@ const harness = {
   async clearCache() {
     await new VectorCache().clear();
   },
-  /** A short greedy generation: the engine still works (e.g. after a cancelled extraction). */
-  async generate(messages: ChatMessage[], maxNewTokens: number) {
-    const r = await engine.generate({ messages, sampling: GREEDY, maxNewTokens, reuseCache: false }, () => undefined);
-    return r;
+  /** Last-token logits of a fresh prefill through the engine's own (cut) chain, base64 f32. */
+  async logits(messages: ChatMessage[]) {
+    const m = engine.internals();
+    m.forward.cache.clear();
+    const out = await m.forward.forward(m.tokenizer.encodeChat(messages));
+    m.forward.cache.clear();
+    return toB64(out);
   },
 };
 
