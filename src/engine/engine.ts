@@ -34,6 +34,17 @@ import { cutModel } from './surgery';
 import { runExtraction, runForwardsOnly, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult, type ForwardsOnlyResult, type TappedSource } from './extraction';
 import { VectorCache, type VectorStore } from '../traits/vector-cache';
 
+/**
+ * ORT WebGPU's GroupQueryAttention (model-builder exports) returned wrong prefill results for
+ * 32 or more new tokens in one pass (onnxruntime-web 1.31.0-dev, uncut models too, measured
+ * against onnxruntime-node): such prompts are run in chunks through the KV cache instead.
+ */
+export const GQA_PREFILL_CHUNK = 16;
+
+function prefillChunk(style: 'optimum' | 'model-builder', ep: 'webgpu' | 'wasm'): number {
+  return style === 'model-builder' && ep === 'webgpu' ? GQA_PREFILL_CHUNK : Infinity;
+}
+
 export class EngineLoadError extends Error {
   override name = 'EngineLoadError';
 }
@@ -121,7 +132,7 @@ export class Engine implements EngineApi {
         kvHeads: config.num_key_value_heads ?? config.num_attention_heads,
         headDim,
         type: kvCacheType(config, dtype),
-      }, ep === 'webgpu' ? await ortDevice() : null);
+      }, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.style, ep));
 
       onProgress({ phase: 'calibrate', loaded: 0, total: CALIBRATION_TEXTS.length, message: 'Measuring residual norms' });
       backend.setPlans(cutLayers.map((layer) => ({ layer, slots: [] })));

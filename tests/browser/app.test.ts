@@ -55,13 +55,15 @@ async function sendAndWait(text: string): Promise<StoreView> {
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForFunction(
     (n) => {
-      const s = (window as unknown as Win).traitlab.store.getState();
-      return s.messages.length >= n + 2 && (s as unknown as { streaming: unknown }).streaming === null;
+      const s = (window as unknown as Win).traitlab.store.getState() as unknown as { messages: unknown[]; streaming: unknown; chatError: unknown };
+      return (s.messages.length >= n + 2 || s.chatError !== null) && s.streaming === null;
     },
     before,
     { timeout: 120_000 },
   );
-  return state();
+  const s = await state();
+  expect((s as unknown as { chatError: string | null }).chatError).toBeNull();
+  return s;
 }
 
 function watch(ctx: BrowserContext): void {
@@ -201,7 +203,7 @@ describe('app', () => {
     await page.getByRole('button', { name: 'Compare', exact: true }).click();
     await page.waitForFunction(() => (window as unknown as Win).traitlab.store.getState().compareStatus !== 'running', null, { timeout: 120_000 });
     const s = await state();
-    expect(s.compareStatus).toBe('done');
+    expect(s.compareStatus, (s as unknown as { compareError: string | null }).compareError ?? '').toBe('done');
     const { unsteered, steered } = s.compareRuns;
     expect(unsteered.points.length).toBeGreaterThan(0);
     expect(steered.points.length).toBeGreaterThan(0);

@@ -226,6 +226,12 @@ describe.each([
     expect(compareGreedy(gen.tokens, ref)).toBeGreaterThanOrEqual(3);
   });
 
+  it('a 100-token prompt gives the CPU reference logits (model-builder prompts run in chunks)', async () => {
+    const long = Array.from({ length: 100 }, (_, i) => 3 + ((i * 7) % 250));
+    const r = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens: long, plans: [{ layer: 1, slots: [] }] });
+    expectClose(r.logits, await lastLogits(await cpuSession(readFileSync(path), path), long, SHAPE), TOL, TOL);
+  });
+
   it('steered logits match the reference graph with an Add node', async () => {
     const alpha = 3;
     const steered = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: [{ layer: 1, slots: [{ vector: v, mode: 1, alpha, target: 0 }] }] });

@@ -26,11 +26,19 @@ export class ModelForward implements ForwardModel {
     private readonly backend: SteeringBackend | null,
     layout: KvLayout,
     device: GPUDevice | null,
+    /** Longest prefill one pass may run; longer prompts go in chunks through the KV cache. */
+    private readonly maxChunk = Infinity,
   ) {
     this.cache = new KvCache(layout, device);
   }
 
   async forward(tokens: number[]): Promise<Float32Array> {
+    let logits: Float32Array | null = null;
+    for (let i = 0; i < tokens.length; i += this.maxChunk) logits = await this.pass(tokens.slice(i, i + this.maxChunk));
+    return logits!;
+  }
+
+  private async pass(tokens: number[]): Promise<Float32Array> {
     const past = this.cache.length;
     const n = tokens.length;
     const feeds: Record<string, OrtTensor> = {
