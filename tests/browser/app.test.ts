@@ -160,7 +160,9 @@ describe('app', () => {
     await page.getByTestId('score-chart').locator('.recharts-line').first().waitFor();
     expect(await page.getByTestId('score-chart').locator('.recharts-line').count()).toBe(BUILTIN.length);
     // Hovering the trace shows the token under the pointer.
-    await page.getByTestId('score-chart').locator('.recharts-surface').first().hover();
+    const box = (await page.getByTestId('score-chart').locator('.recharts-wrapper').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
+    await page.mouse.move(box.x + box.width / 2 + 5, box.y + box.height / 3);
     await expect(page.getByTestId('score-chart').locator('.chart-tip').textContent()).resolves.toMatch(/^token \d+: ".*"/);
     await page.getByLabel('Colour the reply by').selectOption('extraversion');
     await expect(page.getByTestId('reply-tokens').locator('span').count()).resolves.toBe(s.points.length);
