@@ -4,18 +4,10 @@
  * the whole model in memory. Matrices are returned in MatMul "B" layout [in, out].
  */
 import type { TestModelConfig } from './config';
+import { mulberry32 } from '../engine/runtime/rng';
 
-/** mulberry32: tiny 32-bit PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 /** FNV-1a 32-bit hash of a string. */
 export function fnv1a(s: string): number {

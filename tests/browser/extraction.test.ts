@@ -24,19 +24,10 @@ import { poolPositions } from '../../src/traits/prompts';
 import type { ExtractRequest } from '../../src/engine/extraction/types';
 import { baseUrl, launchBrowser, type BrowserHandle } from '../support/browser';
 import type { ExtractionHarness, StatsCase, StatsResult, WireExtracted } from './pages/extraction-harness';
+import { mulberry32 } from '../../src/engine/runtime/rng';
 
 // ---------- helpers ----------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normals(rand: () => number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);

@@ -14,6 +14,7 @@ import { SteerMode, type SteerParam, unitVector, vectorNorm } from '../../src/en
 import { strengthToAlpha, strengthToTarget } from '../../src/engine/kernels/units';
 import { launchBrowser, type BrowserHandle } from '../support/browser';
 import type { CaseResult, CaseSpec, KernelsApi } from './pages/kernels-harness';
+import { mulberry32 } from '../../src/engine/runtime/rng';
 
 const ATOL = 1e-4;
 const RTOL = 1e-4;
@@ -21,16 +22,6 @@ const SENTINEL = 12345.5;
 
 // ---------- deterministic inputs ----------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

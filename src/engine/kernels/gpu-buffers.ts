@@ -15,16 +15,8 @@ export function createBuffer(device: GPUDevice, label: string, bytes: number, us
 }
 
 /** A labelled buffer initialised with `data` at creation (contents fixed before any submit). */
-export function createBufferWithData(
-  device: GPUDevice,
-  label: string,
-  data: ArrayBuffer | ArrayBufferView,
-  usage: GPUBufferUsageFlags,
-): GPUBuffer {
-  const bytes =
-    data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+export function createBufferWithData(device: GPUDevice, label: string, data: ArrayBuffer | ArrayBufferView, usage: GPUBufferUsageFlags): GPUBuffer {
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const buffer = device.createBuffer({ label, size: Math.max(16, padSize(bytes.byteLength)), usage, mappedAtCreation: true });
   new Uint8Array(buffer.getMappedRange()).set(bytes);
   buffer.unmap();
@@ -64,12 +56,7 @@ export class UniformCache {
       this.entries.set(key, hit); // most recently used last
       return hit;
     }
-    const buffer = createBufferWithData(
-      this.device,
-      `${this.label} [${key}]`,
-      new Uint32Array(words),
-      GPUBufferUsage.UNIFORM,
-    );
+    const buffer = createBufferWithData(this.device, `${this.label} [${key}]`, new Uint32Array(words), GPUBufferUsage.UNIFORM);
     this.entries.set(key, buffer);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;

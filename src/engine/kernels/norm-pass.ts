@@ -3,7 +3,8 @@
  * `// [rows, hidden]` f32 into `out // [maxTokens]` f32 (used to measure typical residual norms).
  */
 import normWgsl from '../../../shaders/residual_norm.wgsl?raw';
-import { checkStorage, checkU32, createBuffer, rowGrid, UniformCache } from './gpu-buffers';
+import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
+import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
 
 export interface NormPassOptions {
   /** Hidden size (row length) of the residual (any size >= 1). */
@@ -17,8 +18,7 @@ export class NormPass {
   readonly hidden: number;
   private readonly label: string;
   private readonly maxPerDim: number;
-  private readonly layout: GPUBindGroupLayout;
-  private readonly pipeline: GPUComputePipeline;
+  private readonly kernel: ComputeKernel;
   private readonly calls: UniformCache; // uniform {tokens, tokenOffset, hidden, outOffset}
 
   constructor(
@@ -30,32 +30,13 @@ export class NormPass {
     this.hidden = opts.hidden;
     this.label = opts.label ?? 'residualNorm';
     this.maxPerDim = opts.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type },
-    });
-    this.layout = device.createBindGroupLayout({
-      label: `${this.label}.layout`,
-      entries: [entry(0, 'read-only-storage'), entry(1, 'uniform'), entry(2, 'storage')],
-    });
-    const module = device.createShaderModule({ label: `${this.label}.shader`, code: normWgsl });
-    this.pipeline = device.createComputePipeline({
-      label: `${this.label}.pipeline`,
-      layout: device.createPipelineLayout({ label: `${this.label}.pipelineLayout`, bindGroupLayouts: [this.layout] }),
-      compute: { module, entryPoint: 'main' },
-    });
+    this.kernel = buildKernel(device, this.label, normWgsl, ['read-only-storage', 'uniform', 'storage']);
     this.calls = new UniformCache(device, `${this.label}.call`);
   }
 
   /** A labelled output buffer `// [maxTokens]` f32 usable by encode() and copies/readback. */
   createOutput(maxTokens: number, label = `${this.label}.out`): GPUBuffer {
-    return createBuffer(
-      this.device,
-      `${label} [${maxTokens}]`,
-      maxTokens * 4,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    );
+    return createBuffer(this.device, `${label} [${maxTokens}]`, maxTokens * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
   }
 
   /** Record n[t] = |h[tokenOffset + t]| into out[outOffset + t] for t < tokens. */
@@ -66,21 +47,15 @@ export class NormPass {
     checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
     checkStorage(out, (outOffset + tokens) * 4, 'norm output');
     if (tokens === 0) return;
-    const bindGroup = this.device.createBindGroup({
-      label: `${this.label}.bindGroup`,
-      layout: this.layout,
-      entries: [
-        { binding: 0, resource: { buffer: residual } },
-        { binding: 1, resource: { buffer: this.calls.get([tokens, tokenOffset, this.hidden, outOffset]) } },
-        { binding: 2, resource: { buffer: out } },
-      ],
-    });
-    const [gx, gy] = rowGrid(tokens, this.maxPerDim);
-    const pass = encoder.beginComputePass({ label: `${this.label}.pass` });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(gx, gy, 1);
-    pass.end();
+    dispatchRows(
+      this.device,
+      encoder,
+      this.label,
+      this.kernel,
+      [residual, this.calls.get([tokens, tokenOffset, this.hidden, outOffset]), out],
+      tokens,
+      this.maxPerDim,
+    );
   }
 
   /** Free GPU buffers. Only after submitted work no longer needs them. */

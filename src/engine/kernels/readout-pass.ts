@@ -4,7 +4,8 @@
  */
 import readoutWgsl from '../../../shaders/readout.wgsl?raw';
 import { DirectionBuffers } from './direction-buffers';
-import { checkStorage, checkU32, createBuffer, rowGrid, UniformCache } from './gpu-buffers';
+import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
+import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
 import type { PassOptions } from './steer-pass';
 
 export interface ReadoutEncodeOptions {
@@ -20,8 +21,7 @@ export class ReadoutPass {
   private readonly label: string;
   private readonly maxPerDim: number;
   private readonly ownsDirections: boolean;
-  private readonly layout: GPUBindGroupLayout;
-  private readonly pipeline: GPUComputePipeline;
+  private readonly kernel: ComputeKernel;
   private readonly calls: UniformCache; // uniform {tokens, tokenOffset, outOffsetRows, outStride}
 
   constructor(
@@ -35,27 +35,7 @@ export class ReadoutPass {
     this.directions = opts.directions ?? new DirectionBuffers(device, opts.hidden, `${this.label}.directions`);
     if (this.directions.hidden !== this.hidden) throw new RangeError('directions.hidden != hidden');
 
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type },
-    });
-    this.layout = device.createBindGroupLayout({
-      label: `${this.label}.layout`,
-      entries: [
-        entry(0, 'read-only-storage'), // residual
-        entry(1, 'read-only-storage'), // units
-        entry(2, 'uniform'), // dirs meta
-        entry(3, 'uniform'), // call
-        entry(4, 'storage'), // out
-      ],
-    });
-    const module = device.createShaderModule({ label: `${this.label}.shader`, code: readoutWgsl });
-    this.pipeline = device.createComputePipeline({
-      label: `${this.label}.pipeline`,
-      layout: device.createPipelineLayout({ label: `${this.label}.pipelineLayout`, bindGroupLayouts: [this.layout] }),
-      compute: { module, entryPoint: 'main' },
-    });
+    this.kernel = buildKernel(device, this.label, readoutWgsl, ['read-only-storage', 'read-only-storage', 'uniform', 'uniform', 'storage']);
     this.calls = new UniformCache(device, `${this.label}.call`);
   }
 
@@ -78,14 +58,7 @@ export class ReadoutPass {
    * Record p[t, k] for residual rows [tokenOffset, tokenOffset + tokens) into
    * out[(outOffsetRows + t) * outStride + k], k < min(directions.count, outStride).
    */
-  encode(
-    encoder: GPUCommandEncoder,
-    residual: GPUBuffer,
-    tokens: number,
-    out: GPUBuffer,
-    outOffsetRows = 0,
-    opts: ReadoutEncodeOptions = {},
-  ): void {
+  encode(encoder: GPUCommandEncoder, residual: GPUBuffer, tokens: number, out: GPUBuffer, outOffsetRows = 0, opts: ReadoutEncodeOptions = {}): void {
     const tokenOffset = opts.tokenOffset ?? 0;
     const outStride = opts.outStride ?? this.directions.count;
     checkU32(tokens, 'tokens');
@@ -95,23 +68,15 @@ export class ReadoutPass {
     checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
     checkStorage(out, (outOffsetRows + tokens) * outStride * 4, 'readout output');
     if (tokens === 0 || outStride === 0) return;
-    const bindGroup = this.device.createBindGroup({
-      label: `${this.label}.bindGroup`,
-      layout: this.layout,
-      entries: [
-        { binding: 0, resource: { buffer: residual } },
-        { binding: 1, resource: { buffer: this.directions.units } },
-        { binding: 2, resource: { buffer: this.directions.meta } },
-        { binding: 3, resource: { buffer: this.calls.get([tokens, tokenOffset, outOffsetRows, outStride]) } },
-        { binding: 4, resource: { buffer: out } },
-      ],
-    });
-    const [gx, gy] = rowGrid(tokens, this.maxPerDim);
-    const pass = encoder.beginComputePass({ label: `${this.label}.pass` });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(gx, gy, 1);
-    pass.end();
+    dispatchRows(
+      this.device,
+      encoder,
+      this.label,
+      this.kernel,
+      [residual, this.directions.units, this.directions.meta, this.calls.get([tokens, tokenOffset, outOffsetRows, outStride]), out],
+      tokens,
+      this.maxPerDim,
+    );
   }
 
   /** Free GPU buffers (not shared directions). Only after submitted work no longer needs them. */

@@ -71,7 +71,9 @@ export class StatsPass {
     const STORAGE_RW = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const maxBinding = device.limits.maxStorageBufferBindingSize;
     if (opts.maxPairs * row > maxBinding) {
-      throw new RangeError(`${opts.maxPairs} pairs x ${opts.layers} layers x ${opts.hidden} floats exceed the device's ${maxBinding}-byte storage binding limit`);
+      throw new RangeError(
+        `${opts.maxPairs} pairs x ${opts.layers} layers x ${opts.hidden} floats exceed the device's ${maxBinding}-byte storage binding limit`,
+      );
     }
     this.sums = createBuffer(device, `${this.label}.sums [2,${opts.layers},${opts.hidden}]`, 2 * row, STORAGE_RW);
     this.diffs = createBuffer(device, `${this.label}.diffs [${opts.maxPairs},${opts.layers},${opts.hidden}]`, Math.max(1, opts.maxPairs) * row, STORAGE_RW);

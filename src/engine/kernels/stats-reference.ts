@@ -20,11 +20,7 @@ export function statsState(hidden: number, layers: number, maxPairs: number): St
 }
 
 /** extract_stats.wgsl `accumulate` on `s` in place; `residual // [rows, hidden]`. */
-export function accumulateRef(
-  s: StatsState,
-  residual: Float32Array,
-  opts: { layer: number; first: number; count: number; cls: 0 | 1; pair?: number },
-): void {
+export function accumulateRef(s: StatsState, residual: Float32Array, opts: { layer: number; first: number; count: number; cls: 0 | 1; pair?: number }): void {
   const { hidden, layers } = s;
   const { layer, first, count, cls } = opts;
   if ((first + count) * hidden > residual.length) throw new RangeError('accumulateRef: residual too short');

@@ -5,7 +5,8 @@
 import steerWgsl from '../../../shaders/steer.wgsl?raw';
 import { DirectionBuffers } from './direction-buffers';
 import { K_MAX, packParams, type SteerParam } from './directions';
-import { checkStorage, checkU32, createBuffer, rowGrid, UniformCache } from './gpu-buffers';
+import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
+import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
 
 export interface PassOptions {
   /** Hidden size (row length) of the residual, 1..8192. */
@@ -24,8 +25,7 @@ export class SteerPass {
   private readonly label: string;
   private readonly maxPerDim: number;
   private readonly ownsDirections: boolean;
-  private readonly layout: GPUBindGroupLayout;
-  private readonly pipeline: GPUComputePipeline;
+  private readonly kernel: ComputeKernel;
   private readonly params: GPUBuffer; // uniform [K_MAX] x {mode: u32, alpha: f32, target: f32, pad: u32}
   private readonly calls: UniformCache; // uniform {tokens, tokenOffset, 0, 0}
 
@@ -40,28 +40,7 @@ export class SteerPass {
     this.directions = opts.directions ?? new DirectionBuffers(device, opts.hidden, `${this.label}.directions`);
     if (this.directions.hidden !== this.hidden) throw new RangeError('directions.hidden != hidden');
 
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type },
-    });
-    this.layout = device.createBindGroupLayout({
-      label: `${this.label}.layout`,
-      entries: [
-        entry(0, 'storage'), // residual
-        entry(1, 'read-only-storage'), // vectors
-        entry(2, 'read-only-storage'), // units
-        entry(3, 'uniform'), // dirs meta
-        entry(4, 'uniform'), // params
-        entry(5, 'uniform'), // call
-      ],
-    });
-    const module = device.createShaderModule({ label: `${this.label}.shader`, code: steerWgsl });
-    this.pipeline = device.createComputePipeline({
-      label: `${this.label}.pipeline`,
-      layout: device.createPipelineLayout({ label: `${this.label}.pipelineLayout`, bindGroupLayouts: [this.layout] }),
-      compute: { module, entryPoint: 'main' },
-    });
+    this.kernel = buildKernel(device, this.label, steerWgsl, ['storage', 'read-only-storage', 'read-only-storage', 'uniform', 'uniform', 'uniform']);
     this.params = createBuffer(device, `${this.label}.params [${K_MAX}]`, K_MAX * 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.calls = new UniformCache(device, `${this.label}.call`);
     this.setParams([]);
@@ -86,24 +65,15 @@ export class SteerPass {
     checkU32(tokenOffset, 'tokenOffset');
     checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
     if (tokens === 0) return;
-    const bindGroup = this.device.createBindGroup({
-      label: `${this.label}.bindGroup`,
-      layout: this.layout,
-      entries: [
-        { binding: 0, resource: { buffer: residual } },
-        { binding: 1, resource: { buffer: this.directions.vectors } },
-        { binding: 2, resource: { buffer: this.directions.units } },
-        { binding: 3, resource: { buffer: this.directions.meta } },
-        { binding: 4, resource: { buffer: this.params } },
-        { binding: 5, resource: { buffer: this.calls.get([tokens, tokenOffset, 0, 0]) } },
-      ],
-    });
-    const [gx, gy] = rowGrid(tokens, this.maxPerDim);
-    const pass = encoder.beginComputePass({ label: `${this.label}.pass` });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(gx, gy, 1);
-    pass.end();
+    dispatchRows(
+      this.device,
+      encoder,
+      this.label,
+      this.kernel,
+      [residual, this.directions.vectors, this.directions.units, this.directions.meta, this.params, this.calls.get([tokens, tokenOffset, 0, 0])],
+      tokens,
+      this.maxPerDim,
+    );
   }
 
   /** Free GPU buffers (not shared directions). Only after submitted work no longer needs them. */
