@@ -32,7 +32,10 @@ try {
   await page.goto(`${base}/tests/browser/pages/engine.html`);
   await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 180_000 });
   const h = <T>(fn: string, ...args: unknown[]) =>
-    page.evaluate(([f, a]) => (window as unknown as { engineHarness: Record<string, (...x: unknown[]) => unknown> }).engineHarness[f as string](...(a as unknown[])), [fn, args] as const) as Promise<T>;
+    page.evaluate(
+      ([f, a]) => (window as unknown as { engineHarness: Record<string, (...x: unknown[]) => unknown> }).engineHarness[f as string](...(a as unknown[])),
+      [fn, args] as const,
+    ) as Promise<T>;
   const messages = [{ role: 'user', content: 'Write a few sentences about rivers and the sea.' }];
   const samples: Record<string, { prefillMs: number[]; decodeMsPerToken: number[] }> = {};
   for (let r = 0; r < reps; r++) {
@@ -42,7 +45,11 @@ try {
       const info = await h<{ hidden: number }>('load', { model, remoteHost: `${base}/hub/`, dtype, cutLayers: cuts });
       // One trait steered at every cut: all kernels active.
       const vectors = cuts.map((l) => ({ traitId: `t${l}`, layers: { [l]: Array.from({ length: info.hidden }, (_, i) => Math.sin(i + l)) } }));
-      await h('setSteering', cuts.map((l) => ({ traitId: `t${l}`, strength: 0.2, mode: 'add', layer: l, enabled: true })), vectors);
+      await h(
+        'setSteering',
+        cuts.map((l) => ({ traitId: `t${l}`, strength: 0.2, mode: 'add', layer: l, enabled: true })),
+        vectors,
+      );
       await h('generate', messages, 3, false); // warm-up: shader compilation for both shapes
       const g = await h<{ result: { prefillMs: number; decodeMs: number; generatedTokens: number } }>('generate', messages, tokens, false);
       const s = (samples[key] ??= { prefillMs: [], decodeMsPerToken: [] });
@@ -53,7 +60,13 @@ try {
   const median = (x: number[]) => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)];
   const rows = CONFIGS.map((cuts) => {
     const s = samples[JSON.stringify(cuts)];
-    return { cuts: cuts.length, cutLayers: cuts, prefill_ms: +median(s.prefillMs).toFixed(1), decode_ms_per_token: +median(s.decodeMsPerToken).toFixed(2), per_rep: s };
+    return {
+      cuts: cuts.length,
+      cutLayers: cuts,
+      prefill_ms: +median(s.prefillMs).toFixed(1),
+      decode_ms_per_token: +median(s.decodeMsPerToken).toFixed(2),
+      per_rep: s,
+    };
   });
   const base0 = rows[0];
   console.info(

@@ -75,9 +75,13 @@ export class EngineClient {
   }
 
   async load(source: ModelSource, onProgress?: (p: ProgressInfo) => void): Promise<ModelInfo> {
-    const r = await this.call((id) => ({ id, type: 'load', source }), 'loaded', (m) => {
-      if (m.type === 'progress') onProgress?.(m.progress);
-    });
+    const r = await this.call(
+      (id) => ({ id, type: 'load', source }),
+      'loaded',
+      (m) => {
+        if (m.type === 'progress') onProgress?.(m.progress);
+      },
+    );
     return r.info;
   }
 
@@ -85,10 +89,13 @@ export class EngineClient {
   async *generate(request: GenerateRequest, onDone?: (r: GenerateResult) => void): AsyncGenerator<TokenEvent, GenerateResult> {
     const queue: Response[] = [];
     let wake: (() => void) | null = null;
-    const id = this.send((id) => ({ id, type: 'generate', request }), (r) => {
-      queue.push(r);
-      wake?.();
-    });
+    const id = this.send(
+      (id) => ({ id, type: 'generate', request }),
+      (r) => {
+        queue.push(r);
+        wake?.();
+      },
+    );
     try {
       for (;;) {
         while (queue.length === 0) await new Promise<void>((res) => (wake = res));
@@ -123,9 +130,13 @@ export class EngineClient {
 
   /** Extract trait vectors in the worker (IndexedDB-cached there); stop() cancels (rejects with name 'AbortError'). */
   async extract(request: ExtractRequest, onProgress?: (p: ExtractProgress) => void): Promise<ExtractResult> {
-    const r = await this.call((id) => ({ id, type: 'extract', request }), 'extracted', (m) => {
-      if (m.type === 'extractProgress') onProgress?.(m.progress);
-    });
+    const r = await this.call(
+      (id) => ({ id, type: 'extract', request }),
+      'extracted',
+      (m) => {
+        if (m.type === 'extractProgress') onProgress?.(m.progress);
+      },
+    );
     return r.result;
   }
 

@@ -17,7 +17,17 @@ import type {
   WireVector,
 } from '../worker/protocol';
 import { fetchBytes, fetchJson, type FileProgress } from './hub/download';
-import { defaultDtype, eosIds, externalDataFiles, kvCacheType, needsF16, onnxFileName, textConfig, type GenerationConfig, type ModelConfig } from './hub/model-files';
+import {
+  defaultDtype,
+  eosIds,
+  externalDataFiles,
+  kvCacheType,
+  needsF16,
+  onnxFileName,
+  textConfig,
+  type GenerationConfig,
+  type ModelConfig,
+} from './hub/model-files';
 import { fileUrl, resolveSource } from './hub/source';
 import { loadTokenizer, TextStreamer, type ChatTokenizer } from './hub/tokenizer';
 import { SessionChain } from './runtime/chain';
@@ -31,7 +41,16 @@ import { ortDevice } from './runtime/gpu-backend';
 import { planLayers, type LayerPlan, type TraitSetting } from './steering/plan';
 import { validateVector, type TraitVector } from './steering/vector';
 import { cutModel } from './surgery';
-import { runExtraction, runForwardsOnly, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult, type ForwardsOnlyResult, type TappedSource } from './extraction';
+import {
+  runExtraction,
+  runForwardsOnly,
+  type ExtractionHost,
+  type ExtractProgress,
+  type ExtractRequest,
+  type ExtractResult,
+  type ForwardsOnlyResult,
+  type TappedSource,
+} from './extraction';
 import { VectorCache, type VectorStore } from '../traits/vector-cache';
 
 /**
@@ -98,7 +117,12 @@ export class Engine implements EngineApi {
 
     const rawConfig = await fetchJson<ModelConfig>(fileUrl(src, 'config.json'), 'config.json', fileProgress('download'), this.fetchFn);
     const config = textConfig(rawConfig);
-    const gen = await fetchJson<GenerationConfig>(fileUrl(src, 'generation_config.json'), 'generation_config.json', fileProgress('download'), this.fetchFn).catch(() => null);
+    const gen = await fetchJson<GenerationConfig>(
+      fileUrl(src, 'generation_config.json'),
+      'generation_config.json',
+      fileProgress('download'),
+      this.fetchFn,
+    ).catch(() => null);
     const tokenizer = await loadTokenizer(src, fileProgress('download'));
 
     const modelFile = onnxFileName(dtype);
@@ -127,12 +151,18 @@ export class Engine implements EngineApi {
     try {
       const backend = await createBackend(ep, cut.hidden, cutLayers.length);
       const headDim = config.head_dim ?? config.hidden_size / config.num_attention_heads;
-      const forward = new ModelForward(chain, backend, {
-        numLayers,
-        kvHeads: config.num_key_value_heads ?? config.num_attention_heads,
-        headDim,
-        type: kvCacheType(config, dtype),
-      }, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.style, ep));
+      const forward = new ModelForward(
+        chain,
+        backend,
+        {
+          numLayers,
+          kvHeads: config.num_key_value_heads ?? config.num_attention_heads,
+          headDim,
+          type: kvCacheType(config, dtype),
+        },
+        ep === 'webgpu' ? await ortDevice() : null,
+        prefillChunk(cut.style, ep),
+      );
 
       onProgress({ phase: 'calibrate', loaded: 0, total: CALIBRATION_TEXTS.length, message: 'Measuring residual norms' });
       backend.setPlans(cutLayers.map((layer) => ({ layer, slots: [] })));
@@ -244,7 +274,9 @@ export class Engine implements EngineApi {
     for (const s of settings) {
       if (!Number.isFinite(s.strength)) throw new Error(`Trait "${s.traitId}": strength must be a finite number`);
       if (this.loaded && !this.loaded.info.cutLayers.includes(s.layer)) {
-        throw new Error(`Trait "${s.traitId}": layer ${s.layer} is not cut in this model (cut layers: ${this.loaded.info.cutLayers.join(', ')}); reload with that layer.`);
+        throw new Error(
+          `Trait "${s.traitId}": layer ${s.layer} is not cut in this model (cut layers: ${this.loaded.info.cutLayers.join(', ')}); reload with that layer.`,
+        );
       }
     }
     this.settings = settings;

@@ -165,7 +165,8 @@ function traitFromWire(x: unknown, i: number, known: ReadonlySet<string>): Prese
 function fromWire(w: unknown, ctx: DecodeContext): Preset {
   if (!isObject(w)) fail('invalid-field', 'the preset must be an object');
   const model = str(w.model, 'model', LIMITS.modelChars, 1);
-  if (typeof w.dtype !== 'string' || !(DTYPE_CHOICES as readonly string[]).includes(w.dtype)) fail('invalid-field', `weights must be one of ${DTYPE_CHOICES.join(', ')}`);
+  if (typeof w.dtype !== 'string' || !(DTYPE_CHOICES as readonly string[]).includes(w.dtype))
+    fail('invalid-field', `weights must be one of ${DTYPE_CHOICES.join(', ')}`);
   const cutLayers = arr(w.cut, 'steering layers', LIMITS.cutLayers).map((l, i) => num(l, `steering layer ${i + 1}`, 0, LIMITS.layer, true));
   const custom = arr(w.custom, 'custom traits', LIMITS.custom).map(customFromWire);
   const customIds = new Set(custom.map((c) => c.id));

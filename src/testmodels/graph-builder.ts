@@ -74,8 +74,7 @@ export class GraphBuilder {
     attrs: Record<string, AttrValue> = {},
     opts: { domain?: string; outputs?: string[] | number } = {},
   ): string[] {
-    const outs =
-      Array.isArray(opts.outputs) ? opts.outputs : Array.from({ length: opts.outputs ?? 1 }, (_, k) => this.outputName(name, k));
+    const outs = Array.isArray(opts.outputs) ? opts.outputs : Array.from({ length: opts.outputs ?? 1 }, (_, k) => this.outputName(name, k));
     this.nodes.push(node(opType, name, inputs, outs, attrs, opts.domain ?? ''));
     return outs;
   }

@@ -119,7 +119,13 @@ export function buildModelBuilderModel(cfg: TestModelConfig, opts: BuildOptions)
 
   const fin = `/model/layers.${L}/final_norm_layernorm/SkipLayerNorm`;
   const finGamma = gamma('model.layers.final_norm_layernorm.weight', normWeight(cfg, L, 'norm'));
-  const normed = g.op('SkipSimplifiedLayerNormalization', fin, [pendingDown, residual, finGamma], { epsilon: eps }, { domain: 'com.microsoft', outputs: [`${fin}/output_0`] })[0];
+  const normed = g.op(
+    'SkipSimplifiedLayerNormalization',
+    fin,
+    [pendingDown, residual, finGamma],
+    { epsilon: eps },
+    { domain: 'com.microsoft', outputs: [`${fin}/output_0`] },
+  )[0];
 
   g.linear('/lm_head/MatMul', normed, 'lm_head.MatMul.weight', transpose(embed, V, H), H, V);
   g.nodes[g.nodes.length - 1].output = ['logits'];

@@ -102,10 +102,7 @@ export function buildOptimumModel(cfg: TestModelConfig, opts: BuildOptions): Mod
     g.op1('Unsqueeze', '/model/mask/Unsqueeze', [kPos, g.i64([0])]),
     g.op1('Unsqueeze', '/model/mask/Unsqueeze_1', [qPos, g.i64([1])]),
   ]);
-  const pad = g.op1('Unsqueeze', '/model/mask/Unsqueeze_2', [
-    g.op1('Cast', '/model/mask/Cast', ['attention_mask'], { to: DataType.BOOL }),
-    g.i64([1, 2]),
-  ]);
+  const pad = g.op1('Unsqueeze', '/model/mask/Unsqueeze_2', [g.op1('Cast', '/model/mask/Cast', ['attention_mask'], { to: DataType.BOOL }), g.i64([1, 2])]);
   const allowed = g.op1('And', '/model/mask/And', [causal, pad]);
   const mask = g.op1('Where', '/model/mask/Where', [allowed, g.f32([0], []), g.f32([-1e9], [])]);
 
@@ -164,7 +161,14 @@ export function buildOptimumModel(cfg: TestModelConfig, opts: BuildOptions): Mod
 
     const resid1 = g.op1('Add', `${p}/Add`, [hidden, attnOut]);
 
-    const xn2 = rmsNorm(g, `${p}/post_attention_layernorm`, resid1, `model.layers.${i}.post_attention_layernorm.weight`, W.norm(cfg, i, 'post_attention_layernorm'), cfg.rmsNormEps);
+    const xn2 = rmsNorm(
+      g,
+      `${p}/post_attention_layernorm`,
+      resid1,
+      `model.layers.${i}.post_attention_layernorm.weight`,
+      W.norm(cfg, i, 'post_attention_layernorm'),
+      cfg.rmsNormEps,
+    );
     const gate = lin(i, 'gate_proj', 'mlp', xn2);
     const sig = g.op1('Sigmoid', `${p}/mlp/act_fn/Sigmoid`, [gate]);
     const act = g.op1('Mul', `${p}/mlp/act_fn/Mul`, [gate, sig]);

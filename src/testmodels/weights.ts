@@ -8,7 +8,6 @@ import { mulberry32 } from '../engine/runtime/rng';
 
 export { mulberry32 };
 
-
 /** FNV-1a 32-bit hash of a string. */
 export function fnv1a(s: string): number {
   let h = 0x811c9dc5;

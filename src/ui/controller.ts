@@ -223,7 +223,9 @@ export class Controller {
     const quick = s.extractQuick ? { maxPairs: 2, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
     s.extractStarted();
     try {
-      const result = await this.client.extract({ traits: ids, ...quick }, (p) => this.s.extractProgress(`${p.traitId} (${p.trait + 1}/${p.traits}): ${p.message}`, p.done, p.total));
+      const result = await this.client.extract({ traits: ids, ...quick }, (p) =>
+        this.s.extractProgress(`${p.traitId} (${p.trait + 1}/${p.traits}): ${p.message}`, p.done, p.total),
+      );
       for (const t of result.traits) {
         const { vector, data } = fromExtraction(t);
         this.extracted[t.traitId] = vector;
@@ -231,7 +233,9 @@ export class Controller {
       }
       await this.pushVectors();
       const cached = result.traits.filter((t) => t.fromCache).length;
-      this.s.extractFinished(`Extracted ${result.traits.length} traits in ${(result.elapsedMs / 1000).toFixed(1)} s${cached ? ` (${cached} from the cache)` : ''}.`);
+      this.s.extractFinished(
+        `Extracted ${result.traits.length} traits in ${(result.elapsedMs / 1000).toFixed(1)} s${cached ? ` (${cached} from the cache)` : ''}.`,
+      );
     } catch (err) {
       this.s.extractFailed(err instanceof Error && err.name === 'AbortError' ? 'Extraction stopped.' : `Extraction failed: ${message(err)}`);
     }
@@ -253,7 +257,9 @@ export class Controller {
     const quick = s.extractQuick ? { maxPairs: 3, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
     s.extractStarted();
     try {
-      const result = await this.client.extract({ traits: [dataset], ...quick }, (p) => this.s.extractProgress(`${dataset.label}: ${p.message}`, p.done, p.total));
+      const result = await this.client.extract({ traits: [dataset], ...quick }, (p) =>
+        this.s.extractProgress(`${dataset.label}: ${p.message}`, p.done, p.total),
+      );
       const t = result.traits[0];
       const { vector, data } = fromExtraction(t);
       const keep = new Set([...this.s.info!.cutLayers, t.bestLayer]);

@@ -32,10 +32,14 @@ async function reply(text: string): Promise<View> {
   await page.getByRole('button', { name: 'Clear' }).click();
   await page.getByLabel('Message').fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
-  await page.waitForFunction(() => {
-    const s = (window as unknown as Win).traitlab.store.getState();
-    return s.messages.length === 2 && s.streaming === null;
-  }, null, { timeout: 120_000 });
+  await page.waitForFunction(
+    () => {
+      const s = (window as unknown as Win).traitlab.store.getState();
+      return s.messages.length === 2 && s.streaming === null;
+    },
+    null,
+    { timeout: 120_000 },
+  );
   return state();
 }
 
@@ -108,7 +112,9 @@ describe('offline demo: planted-trait model and extraction', () => {
     expect(Object.keys(v.layers).map(Number)).toContain(2);
 
     // Import the file as a new trait, export that one: the same floats at every layer.
-    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'cheerful-copy.gguf', mimeType: 'application/octet-stream', buffer: first });
+    await page
+      .getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)')
+      .setInputFiles({ name: 'cheerful-copy.gguf', mimeType: 'application/octet-stream', buffer: first });
     await page.getByLabel('cheerful-copy strength', { exact: true }).waitFor({ timeout: 30_000 });
     await page.getByLabel('Trait to export').selectOption('cheerful-copy');
     const again = readControlVector(await download(() => page.getByRole('button', { name: 'Export GGUF' }).click()));
@@ -120,16 +126,24 @@ describe('offline demo: planted-trait model and extraction', () => {
     const s = await state();
     const layer = s.info!.cutLayers[0];
     const steering = readControlVector(await download(() => page.getByRole('button', { name: 'Export current steering (GGUF)' }).click()));
-    const typical = (await page.evaluate(() => (window as unknown as { traitlab: { store: { getState(): { info: { typicalNorm: Record<number, number> } } } } }).traitlab.store.getState().info.typicalNorm)) as Record<number, number>;
+    const typical = (await page.evaluate(
+      () =>
+        (window as unknown as { traitlab: { store: { getState(): { info: { typicalNorm: Record<number, number> } } } } }).traitlab.store.getState().info
+          .typicalNorm,
+    )) as Record<number, number>;
     expect(Math.hypot(...steering.layers[layer])).toBeCloseTo(typical[layer], 2);
   }, 200_000);
 
   it('rejects a corrupt or mismatched vector file with a clear message', async () => {
     const bad = Buffer.from('GGUF\x03\x00\x00\x00garbage', 'latin1');
-    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'broken.gguf', mimeType: 'application/octet-stream', buffer: bad });
+    await page
+      .getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)')
+      .setInputFiles({ name: 'broken.gguf', mimeType: 'application/octet-stream', buffer: bad });
     await expect(page.getByRole('alert').filter({ hasText: 'Could not import broken.gguf' }).first().textContent()).resolves.toMatch(/GGUF/);
     const wrongHidden = writeControlVector({ model: 'other', hidden: 32, layers: { 2: new Float32Array(32).fill(0.1) } });
-    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'other.gguf', mimeType: 'application/octet-stream', buffer: Buffer.from(wrongHidden) });
+    await page
+      .getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)')
+      .setInputFiles({ name: 'other.gguf', mimeType: 'application/octet-stream', buffer: Buffer.from(wrongHidden) });
     await expect(page.getByRole('alert').filter({ hasText: 'Could not import other.gguf' }).first().textContent()).resolves.toMatch(/hidden|64|32/);
   });
 

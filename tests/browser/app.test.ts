@@ -120,7 +120,10 @@ describe('app', () => {
     await page.getByLabel('Hub id or folder URL').fill(`${baseUrl()}/local-models/traitlab/tiny-llama/`);
     await page.getByRole('button', { name: 'Load', exact: true }).click();
     await page.getByTestId('load-progress').waitFor({ timeout: 60_000 });
-    await page.getByText(/Downloading|Creating session|Measuring/).first().waitFor({ timeout: 60_000 });
+    await page
+      .getByText(/Downloading|Creating session|Measuring/)
+      .first()
+      .waitFor({ timeout: 60_000 });
     await page.getByTestId('model-info').waitFor({ timeout: 180_000 });
     const s = await state();
     expect(s.modelStatus).toBe('ready');
@@ -236,9 +239,17 @@ describe('app', () => {
     // A custom trait from a vector file (hidden 64 like the test model), steered at -0.5.
     const hidden = 64;
     const floats = Float32Array.from({ length: hidden }, (_, i) => Math.cos(i * 0.7));
-    const vectorFile = { format: 'traitlab-vector/1', model: 'tiny', hidden, layers: { 1: Buffer.from(floats.buffer).toString('base64') }, trait: { id: 'pirate', label: 'Pirate', high: 'arr', low: 'polite' } };
+    const vectorFile = {
+      format: 'traitlab-vector/1',
+      model: 'tiny',
+      hidden,
+      layers: { 1: Buffer.from(floats.buffer).toString('base64') },
+      trait: { id: 'pirate', label: 'Pirate', high: 'arr', low: 'polite' },
+    };
     await page.locator('details.vector-files').evaluate((d) => ((d as HTMLDetailsElement).open = true));
-    await page.getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)').setInputFiles({ name: 'pirate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vectorFile)) });
+    await page
+      .getByLabel('Import trait vector (llama.cpp GGUF or traitlab JSON)')
+      .setInputFiles({ name: 'pirate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vectorFile)) });
     await strengthValue(page, 'Pirate').waitFor();
     await strengthValue(page, 'Pirate').fill('-0.5');
     expect((await state()).points.length).toBeGreaterThan(0);
@@ -254,7 +265,15 @@ describe('app', () => {
     await p2.goto(link);
     await p2.getByTestId('pending-load').waitFor({ timeout: 30_000 });
     const restored = await stateOf(p2);
-    const pick = (s: StoreView) => ({ model: s.modelInput, dtype: s.dtypeChoice, cut: s.cutLayersInput, traits: s.traits, system: s.systemPrompt, sampling: s.sampling, max: s.maxNewTokens });
+    const pick = (s: StoreView) => ({
+      model: s.modelInput,
+      dtype: s.dtypeChoice,
+      cut: s.cutLayersInput,
+      traits: s.traits,
+      system: s.systemPrompt,
+      sampling: s.sampling,
+      max: s.maxNewTokens,
+    });
     expect(pick(restored)).toEqual(pick(original));
     expect(Object.keys(restored.customTraits)).toEqual(['pirate']);
     const restoredVec = (restored.customTraits.pirate as { vector: { layers: Record<number, Record<string, number>> } }).vector.layers[1];
@@ -334,7 +353,11 @@ describe('app', () => {
     await expect(row.textContent()).resolves.toMatch(/\d+(\.\d)? (MB|kB)/);
     await page.screenshot({ path: `${ARTIFACTS}/app-cache-device.png`, fullPage: true });
     await row.getByRole('button', { name: /^Delete/ }).click();
-    await page.waitForFunction(() => !((window as unknown as Win).traitlab.store.getState().cachedModels ?? []).some((m) => m.model.includes('tiny-llama/')), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => !((window as unknown as Win).traitlab.store.getState().cachedModels ?? []).some((m) => m.model.includes('tiny-llama/')),
+      null,
+      { timeout: 30_000 },
+    );
   });
 
   it('makes no request to any other host', () => {

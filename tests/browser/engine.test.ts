@@ -47,12 +47,23 @@ type H = {
   logitsWithPlans: (o: unknown) => Promise<{ logits: number[]; captures: { pre: number[]; post: number[] }[]; validation: string | null }>;
   logits: (o: unknown) => Promise<{ logits: number[]; projections: { pre: number[]; post: number[] }[]; validation: string | null }>;
   encodeChat: (m: unknown) => number[];
-  generate: (m: unknown, n: number, reuse?: boolean) => Promise<{ tokens: number[]; projections: Record<string, { pre: number; post: number }>[]; result: { finishReason: string; promptTokens: number; prefillTokens: number; text: string } }>;
+  generate: (
+    m: unknown,
+    n: number,
+    reuse?: boolean,
+  ) => Promise<{
+    tokens: number[];
+    projections: Record<string, { pre: number; post: number }>[];
+    result: { finishReason: string; promptTokens: number; prefillTokens: number; text: string };
+  }>;
   setSteering: (s: unknown, v: unknown) => void;
 };
 
 function call<T>(page: Page, fn: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(([f, a]) => (window as unknown as { engineHarness: Record<string, (...x: unknown[]) => unknown> }).engineHarness[f as string](...(a as unknown[])), [fn, args] as const) as Promise<T>;
+  return page.evaluate(
+    ([f, a]) => (window as unknown as { engineHarness: Record<string, (...x: unknown[]) => unknown> }).engineHarness[f as string](...(a as unknown[])),
+    [fn, args] as const,
+  ) as Promise<T>;
 }
 
 let browser: BrowserHandle;
@@ -74,7 +85,12 @@ describe('engine: tiny-llama fp32 (Optimum export), cut after layers 1 and 2', (
   beforeAll(async () => {
     page = await browser.open('/tests/browser/pages/engine.html');
     // A hub id, resolved against the local server in the hub's URL layout.
-    const info = await call<Awaited<ReturnType<H['load']>>>(page, 'load', { model: 'traitlab/tiny-llama', remoteHost: `${baseUrl()}/hub/`, dtype: 'fp32', cutLayers: [2, 1] });
+    const info = await call<Awaited<ReturnType<H['load']>>>(page, 'load', {
+      model: 'traitlab/tiny-llama',
+      remoteHost: `${baseUrl()}/hub/`,
+      dtype: 'fp32',
+      cutLayers: [2, 1],
+    });
     expect(info.cutLayers).toEqual([1, 2]);
     expect(info.style).toBe('optimum');
     tokens = await call<number[]>(page, 'encodeChat', MESSAGES);
@@ -98,20 +114,47 @@ describe('engine: tiny-llama fp32 (Optimum export), cut after layers 1 and 2', (
 
   it('(v, 2) equals (2v, 1) bit for bit', async () => {
     const a = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: plans([add(v, 2)], []) });
-    const b = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: plans([add(v.map((x) => 2 * x), 1)], []) });
+    const b = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', {
+      tokens,
+      plans: plans(
+        [
+          add(
+            v.map((x) => 2 * x),
+            1,
+          ),
+        ],
+        [],
+      ),
+    });
     expect(sameBits(a.logits, b.logits)).toBe(true);
   });
 
   it('v then -v returns the baseline', async () => {
     const base = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: plans([], []) });
-    const back = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: plans([add(v, 3), add(v.map((x) => -x), 3)], []) });
+    const back = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', {
+      tokens,
+      plans: plans(
+        [
+          add(v, 3),
+          add(
+            v.map((x) => -x),
+            3,
+          ),
+        ],
+        [],
+      ),
+    });
     expectClose(back.logits, base.logits, 1e-4, 1e-4);
   });
 
   it('layers before the steered one are untouched; the steered layer equals original + alpha*v', async () => {
     const base = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: plans([], []), capture: true });
     const alpha = 1.5;
-    const steered = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: plans([], [add(w, alpha)]), capture: true });
+    const steered = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', {
+      tokens,
+      plans: plans([], [add(w, alpha)]),
+      capture: true,
+    });
     expect(steered.validation).toBeNull();
     // Cut 0 (layer 1) comes before the steered layer 2: identical, before and after.
     expect(sameBits(steered.captures[0].pre, base.captures[0].pre)).toBe(true);
@@ -132,7 +175,11 @@ describe('engine: tiny-llama fp32 (Optimum export), cut after layers 1 and 2', (
     expectClose(base.logits, baseRef, TOL, TOL);
     const alpha = 2;
     const steered = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: plans([add(v, alpha)], []) });
-    const ref = insertResidualAdd(bytes, 1, Float32Array.from(v, (x) => alpha * x));
+    const ref = insertResidualAdd(
+      bytes,
+      1,
+      Float32Array.from(v, (x) => alpha * x),
+    );
     const refLogits = await lastLogits(await cpuSession(ref, path), tokens, SHAPE);
     expectClose(steered.logits, refLogits, TOL, TOL);
     // The steering effect is far larger than the tolerance, so the match is meaningful.
@@ -140,7 +187,12 @@ describe('engine: tiny-llama fp32 (Optimum export), cut after layers 1 and 2', (
   });
 
   it('strength is in units of the typical residual norm, and the readout shows the shift', async () => {
-    const info = await call<Awaited<ReturnType<H['load']>>>(page, 'load', { model: 'traitlab/tiny-llama', remoteHost: `${baseUrl()}/hub/`, dtype: 'fp32', cutLayers: [1, 2] });
+    const info = await call<Awaited<ReturnType<H['load']>>>(page, 'load', {
+      model: 'traitlab/tiny-llama',
+      remoteHost: `${baseUrl()}/hub/`,
+      dtype: 'fp32',
+      cutLayers: [1, 2],
+    });
     const typical = info.typicalNorm[2];
     expect(typical).toBeGreaterThan(0);
     const r = await call<Awaited<ReturnType<H['logits']>>>(page, 'logits', {
@@ -167,14 +219,23 @@ describe('engine: tiny-llama fp32 (Optimum export), cut after layers 1 and 2', (
   });
 
   it('steered generation follows the steered reference graph', async () => {
-    const info = await call<Awaited<ReturnType<H['load']>>>(page, 'load', { model: 'traitlab/tiny-llama', remoteHost: `${baseUrl()}/hub/`, dtype: 'fp32', cutLayers: [1, 2] });
+    const info = await call<Awaited<ReturnType<H['load']>>>(page, 'load', {
+      model: 'traitlab/tiny-llama',
+      remoteHost: `${baseUrl()}/hub/`,
+      dtype: 'fp32',
+      cutLayers: [1, 2],
+    });
     const strength = 0.6;
     await call(page, 'setSteering', [{ traitId: 'v', strength, mode: 'add', layer: 1, enabled: true }], [{ traitId: 'v', layers: { 1: v } }]);
     const gen = await call<Awaited<ReturnType<H['generate']>>>(page, 'generate', MESSAGES, 12, false);
     const norm = Math.hypot(...v);
     const alpha = (strength * info.typicalNorm[1]) / norm;
     const path = '.models/traitlab/tiny-llama/onnx/model.onnx';
-    const ref = insertResidualAdd(readFileSync(path), 1, Float32Array.from(v, (x) => Math.fround(alpha * x)));
+    const ref = insertResidualAdd(
+      readFileSync(path),
+      1,
+      Float32Array.from(v, (x) => Math.fround(alpha * x)),
+    );
     const steps = await greedyNoCache(await cpuSession(ref, path), tokens, 12, SHAPE);
     expect(compareGreedy(gen.tokens, steps)).toBeGreaterThanOrEqual(3);
     expect(gen.projections[0].v.post - gen.projections[0].v.pre).toBeCloseTo(strength * info.typicalNorm[1], 2);
@@ -234,9 +295,16 @@ describe.each([
 
   it('steered logits match the reference graph with an Add node', async () => {
     const alpha = 3;
-    const steered = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens, plans: [{ layer: 1, slots: [{ vector: v, mode: 1, alpha, target: 0 }] }] });
+    const steered = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', {
+      tokens,
+      plans: [{ layer: 1, slots: [{ vector: v, mode: 1, alpha, target: 0 }] }],
+    });
     expect(steered.validation).toBeNull();
-    const ref = insertResidualAdd(readFileSync(path), 1, Float32Array.from(v, (x) => alpha * x));
+    const ref = insertResidualAdd(
+      readFileSync(path),
+      1,
+      Float32Array.from(v, (x) => alpha * x),
+    );
     const refLogits = await lastLogits(await cpuSession(ref, path), tokens, SHAPE);
     expectClose(steered.logits, refLogits, TOL, TOL);
     const unsteered = await lastLogits(await cpuSession(readFileSync(path), path), tokens, SHAPE);

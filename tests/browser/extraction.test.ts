@@ -28,7 +28,6 @@ import { mulberry32 } from '../../src/engine/runtime/rng';
 
 // ---------- helpers ----------
 
-
 function normals(rand: () => number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -176,11 +175,22 @@ function i64(v: number[]): ort.Tensor {
 
 async function cpuTapped(modelPath: string, numLayers: number): Promise<ort.InferenceSession> {
   const bytes = new Uint8Array(readFileSync(modelPath));
-  return ort.InferenceSession.create(tapResiduals(bytes, Array.from({ length: numLayers }, (_, i) => i)));
+  return ort.InferenceSession.create(
+    tapResiduals(
+      bytes,
+      Array.from({ length: numLayers }, (_, i) => i),
+    ),
+  );
 }
 
 /** Pooled residual per layer for one prompt (onnxruntime-node, CPU). */
-async function cpuPooled(s: ort.InferenceSession, side: { tokens: number[]; first: number; count: number }, numLayers: number, hidden: number, kv: { heads: number; dim: number }): Promise<Float32Array[]> {
+async function cpuPooled(
+  s: ort.InferenceSession,
+  side: { tokens: number[]; first: number; count: number },
+  numLayers: number,
+  hidden: number,
+  kv: { heads: number; dim: number },
+): Promise<Float32Array[]> {
   const n = side.tokens.length;
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of s.inputNames) {
@@ -199,7 +209,13 @@ interface CpuActivations {
   held: { high: Float32Array[][]; low: Float32Array[][] };
 }
 
-async function cpuActivations(s: ort.InferenceSession, set: PromptSet, numLayers: number, hidden: number, kv: { heads: number; dim: number }): Promise<CpuActivations> {
+async function cpuActivations(
+  s: ort.InferenceSession,
+  set: PromptSet,
+  numLayers: number,
+  hidden: number,
+  kv: { heads: number; dim: number },
+): Promise<CpuActivations> {
   const collect = async (pairs: PromptSet['extraction']) => {
     const high: Float32Array[][] = Array.from({ length: numLayers }, () => []);
     const low: Float32Array[][] = Array.from({ length: numLayers }, () => []);
@@ -300,7 +316,15 @@ describe('extraction on tiny-llama (fp32, Optimum) vs onnxruntime-node', () => {
       expect(r.traits).toHaveLength(1);
       const gpu = r.traits[0];
       // (The pca run uses the cache too: another method is another key.)
-      expect(gpu).toMatchObject({ traitId: 'short-test', method: c.method, positions: c.positions, fromCache: false, prompts: { extraction: c.prompts[0], evaluation: c.prompts[1] }, datasetVersion: set.version, dtype: 'fp32' });
+      expect(gpu).toMatchObject({
+        traitId: 'short-test',
+        method: c.method,
+        positions: c.positions,
+        fromCache: false,
+        prompts: { extraction: c.prompts[0], evaluation: c.prompts[1] },
+        datasetVersion: set.version,
+        dtype: 'fp32',
+      });
       expect(Object.keys(gpu.layers).map(Number)).toEqual([0, 1, 2, 3]);
       // One progress event per prompt (plus a 0/n start per phase).
       expect(r.progress.filter((p) => p.includes(':extraction:') && !p.includes(':0/'))).toHaveLength(c.prompts[0]);
@@ -355,7 +379,13 @@ describe('extraction on the planted-trait model', () => {
   const C = PLANTED.config;
   const P = PLANTED.layer;
   const KV = { heads: C.numKvHeads, dim: C.headDim };
-  const req: ExtractRequest = { traits: ['planted-cheerful'], maxPairs: 2, maxQuestions: { extraction: 2, evaluation: 2 }, cache: false, traitsBaseUrl: '/traits/' };
+  const req: ExtractRequest = {
+    traits: ['planted-cheerful'],
+    maxPairs: 2,
+    maxQuestions: { extraction: 2, evaluation: 2 },
+    cache: false,
+    traitsBaseUrl: '/traits/',
+  };
   let session: ort.InferenceSession;
   let set: PromptSet;
   let heldAtP: { high: Float32Array[]; low: Float32Array[] };
@@ -378,7 +408,10 @@ describe('extraction on the planted-trait model', () => {
       const v = unb64(t.layers[P]);
       const cos = cosine(v, PLANTED.direction);
       const sepP = t.separation.find((s) => s.layer === P)!;
-      console.log(`planted ${method}: cos(v_P, d) = ${cos.toFixed(4)}; best layer ${t.bestLayer}; d at P ${sepP.effectSize.toFixed(2)}; ` + t.separation.map((s) => `L${s.layer} d=${s.effectSize.toFixed(2)}`).join(' '));
+      console.log(
+        `planted ${method}: cos(v_P, d) = ${cos.toFixed(4)}; best layer ${t.bestLayer}; d at P ${sepP.effectSize.toFixed(2)}; ` +
+          t.separation.map((s) => `L${s.layer} d=${s.effectSize.toFixed(2)}`).join(' '),
+      );
       expect(cos).toBeGreaterThan(0.9);
       expect(t.bestLayer).toBe(P);
       expect(sepP.accuracy).toBe(1);

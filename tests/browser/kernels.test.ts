@@ -22,7 +22,6 @@ const SENTINEL = 12345.5;
 
 // ---------- deterministic inputs ----------
 
-
 class Rng {
   private readonly next: () => number;
   constructor(seed: number) {
@@ -109,10 +108,14 @@ let page: Page;
 async function evaluateHarness(spec: CaseSpec): Promise<CaseResult> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await page.waitForFunction(() => {
-        const w = window as unknown as { harnessReady?: boolean; kernels?: KernelsApi };
-        return w.harnessReady === true && w.kernels !== undefined;
-      }, null, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => {
+          const w = window as unknown as { harnessReady?: boolean; kernels?: KernelsApi };
+          return w.harnessReady === true && w.kernels !== undefined;
+        },
+        null,
+        { timeout: 60_000 },
+      );
       return await page.evaluate((s) => (window as unknown as { kernels: KernelsApi }).kernels.run(s), spec);
     } catch (e) {
       if (attempt >= 1) throw e;
@@ -185,7 +188,10 @@ describe('steer kernel vs steerRef', () => {
       // Rows outside [offset, offset + tokens) and the buffer's pad are untouched.
       expectBitEqual(gpu.subarray(0, offset * s.hidden), h.subarray(0, offset * s.hidden), 'rows before offset');
       expectBitEqual(gpu.subarray((offset + s.tokens) * s.hidden), h.subarray((offset + s.tokens) * s.hidden), 'rows after');
-      expect(Array.from(pad).every((x) => x === SENTINEL), 'pad untouched').toBe(true);
+      expect(
+        Array.from(pad).every((x) => x === SENTINEL),
+        'pad untouched',
+      ).toBe(true);
       // Sanity: the steering did something (unless every mode drew none).
       if (params.some((p) => p.mode !== SteerMode.None)) expect(Array.from(gpu).some((x, i) => x !== h[i])).toBe(true);
     });
@@ -295,7 +301,11 @@ describe('steer exactness invariants', () => {
     for (let r = 0; r < rows; r++) {
       const g = gpu.subarray(r * hidden, (r + 1) * hidden);
       const orig = hr.subarray(r * hidden, (r + 1) * hidden);
-      if (r >= 4 && r < 7) expect(Array.from(g).some((x, i) => x !== orig[i]), `row ${r} steered`).toBe(true);
+      if (r >= 4 && r < 7)
+        expect(
+          Array.from(g).some((x, i) => x !== orig[i]),
+          `row ${r} steered`,
+        ).toBe(true);
       else expectBitEqual(g, orig, `row ${r} untouched`);
     }
     expectClose(gpu, steerRef(hr, 3, hidden, vectors, params, 4), 'offset rows vs ref');

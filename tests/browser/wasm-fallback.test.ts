@@ -24,7 +24,10 @@ afterAll(async () => {
 });
 
 const call = <T>(fn: string, ...args: unknown[]) =>
-  page.evaluate(([f, a]) => (window as unknown as { engineHarness: Record<string, (...x: unknown[]) => unknown> }).engineHarness[f as string](...(a as unknown[])), [fn, args] as const) as Promise<T>;
+  page.evaluate(
+    ([f, a]) => (window as unknown as { engineHarness: Record<string, (...x: unknown[]) => unknown> }).engineHarness[f as string](...(a as unknown[])),
+    [fn, args] as const,
+  ) as Promise<T>;
 
 describe('engine without WebGPU', () => {
   it('runs on the WASM EP with a notice, and steering matches the reference graph', async () => {
@@ -46,7 +49,11 @@ describe('engine without WebGPU', () => {
 
     const alpha = (strength * info.typicalNorm[1]) / Math.hypot(...v);
     const path = '.models/traitlab/tiny-llama/onnx/model.onnx';
-    const ref = insertResidualAdd(readFileSync(path), 1, Float32Array.from(v, (x) => Math.fround(alpha * x)));
+    const ref = insertResidualAdd(
+      readFileSync(path),
+      1,
+      Float32Array.from(v, (x) => Math.fround(alpha * x)),
+    );
     const steps = await greedyNoCache(await cpuSession(ref, path), tokens, 8, { kvHeads: 2, headDim: 16 });
     expect(compareGreedy(gen.tokens, steps)).toBeGreaterThanOrEqual(3);
     expect(gen.projections[0].v.post - gen.projections[0].v.pre).toBeCloseTo(strength * info.typicalNorm[1], 3);

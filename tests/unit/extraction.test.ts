@@ -93,8 +93,20 @@ describe('CpuStats (WASM fallback)', () => {
       const st = new CpuStats({ hidden, layers: 2, pairs: 5, evalSlots: 2, slotRows: 1 });
       for (let p = 0; p < 5; p++) {
         // Two rows per prompt, pooled over the last one only.
-        st.accumulate([0, 1].map((l) => tensor([new Float32Array(hidden).fill(99), high[l][p]])), 1, 1, 0, p);
-        st.accumulate([0, 1].map((l) => tensor([new Float32Array(hidden).fill(99), low[l][p]])), 1, 1, 1, p);
+        st.accumulate(
+          [0, 1].map((l) => tensor([new Float32Array(hidden).fill(99), high[l][p]])),
+          1,
+          1,
+          0,
+          p,
+        );
+        st.accumulate(
+          [0, 1].map((l) => tensor([new Float32Array(hidden).fill(99), low[l][p]])),
+          1,
+          1,
+          1,
+          p,
+        );
       }
       const v = await st.finish({ method });
       for (let l = 0; l < 2; l++) {
@@ -102,8 +114,18 @@ describe('CpuStats (WASM fallback)', () => {
         expect(cosine(v[l], want)).toBeGreaterThan(0.99999);
       }
       st.setDirections(v);
-      st.project([0, 1].map((l) => tensor([high[l][0]])), 0, 1, 0);
-      st.project([0, 1].map((l) => tensor([low[l][0]])), 0, 1, 1);
+      st.project(
+        [0, 1].map((l) => tensor([high[l][0]])),
+        0,
+        1,
+        0,
+      );
+      st.project(
+        [0, 1].map((l) => tensor([low[l][0]])),
+        0,
+        1,
+        1,
+      );
       const proj = await st.projections();
       expect(proj[0][0]).toBeGreaterThan(proj[0][1]);
     }
@@ -213,7 +235,15 @@ describe('worker protocol: extract', () => {
   });
 
   it('an engine without extract() answers with an error', async () => {
-    const plain: EngineApi = { device: async () => ({ webgpu: false, shaderF16: false, adapter: '', limits: {} }), load: async () => Promise.reject(new Error('x')), generate: async () => Promise.reject(new Error('x')), stop() {}, setVectors() {}, setSteering() {}, resetCache() {} };
+    const plain: EngineApi = {
+      device: async () => ({ webgpu: false, shaderF16: false, adapter: '', limits: {} }),
+      load: async () => Promise.reject(new Error('x')),
+      generate: async () => Promise.reject(new Error('x')),
+      stop() {},
+      setVectors() {},
+      setSteering() {},
+      resetCache() {},
+    };
     await expect(connect(plain).extract({ traits: ['x'] })).rejects.toThrow(/cannot extract/);
   });
 });

@@ -11,7 +11,8 @@ async function runParts(parts: { bytes: Uint8Array; residualIn?: string; residua
     attention_mask: i64(tokens.map(() => 1)),
     position_ids: i64(tokens.map((_, i) => i)),
   };
-  for (let l = 0; l < 4; l++) for (const k of ['key', 'value']) feeds[`past_key_values.${l}.${k}`] = new ort.Tensor('float32', new Float32Array(0), [1, 2, 0, 16]);
+  for (let l = 0; l < 4; l++)
+    for (const k of ['key', 'value']) feeds[`past_key_values.${l}.${k}`] = new ort.Tensor('float32', new Float32Array(0), [1, 2, 0, 16]);
   let residual: ort.Tensor | undefined;
   let out: Record<string, ort.Tensor> = {};
   for (const part of parts) {

@@ -86,7 +86,12 @@ describe('preset codec: round trip', () => {
     expect({ ...p, custom: [] }).toEqual({ ...full, custom: [] });
     expect(p.custom).toHaveLength(1);
     const [c] = p.custom;
-    expect({ id: c.id, label: c.label, hidden: c.hidden, layers: Object.keys(c.layers) }).toEqual({ id: 'my-pirate', label: 'Pirate ☠ talk', hidden: 960, layers: ['8', '16'] });
+    expect({ id: c.id, label: c.label, hidden: c.hidden, layers: Object.keys(c.layers) }).toEqual({
+      id: 'my-pirate',
+      label: 'Pirate ☠ talk',
+      hidden: 960,
+      layers: ['8', '16'],
+    });
     for (const l of [8, 16]) {
       const x = full.custom[0].layers[l];
       const max = Math.max(...x.map(Math.abs));
@@ -164,9 +169,21 @@ describe('preset codec: bad links', () => {
     ['system prompt too long', linkOf(wire({ system: 'x'.repeat(LIMITS.systemChars + 1) })), 'out-of-range'],
     ['too many traits', linkOf(wire({ traits: Array.from({ length: 40 }, () => ({ id: 'openness', s: 0, m: 'add', l: null, e: true })) })), 'out-of-range'],
     ['trait listed twice', linkOf(wire({ traits: [0, 1].map(() => ({ id: 'openness', s: 0, m: 'add', l: null, e: true })) })), 'invalid-field'],
-    ['custom vector of the wrong size', linkOf(wire({ custom: [{ id: 'c', label: 'C', hidden: 8, layers: { 3: { s: 0.1, q: bytesToBase64url(new Uint8Array(7)) } } }] })), 'invalid-field'],
-    ['custom vector with a bad scale', linkOf(wire({ custom: [{ id: 'c', label: 'C', hidden: 4, layers: { 3: { s: -1, q: bytesToBase64url(new Uint8Array(4)) } } }] })), 'invalid-field'],
-    ['custom trait shadowing a built-in', linkOf(wire({ custom: [{ id: 'openness', label: 'O', hidden: 4, layers: { 3: { s: 1, q: bytesToBase64url(new Uint8Array(4)) } } }] })), 'invalid-field'],
+    [
+      'custom vector of the wrong size',
+      linkOf(wire({ custom: [{ id: 'c', label: 'C', hidden: 8, layers: { 3: { s: 0.1, q: bytesToBase64url(new Uint8Array(7)) } } }] })),
+      'invalid-field',
+    ],
+    [
+      'custom vector with a bad scale',
+      linkOf(wire({ custom: [{ id: 'c', label: 'C', hidden: 4, layers: { 3: { s: -1, q: bytesToBase64url(new Uint8Array(4)) } } }] })),
+      'invalid-field',
+    ],
+    [
+      'custom trait shadowing a built-in',
+      linkOf(wire({ custom: [{ id: 'openness', label: 'O', hidden: 4, layers: { 3: { s: 1, q: bytesToBase64url(new Uint8Array(4)) } } }] })),
+      'invalid-field',
+    ],
     ['missing fields', linkOf({ model: 'a/b' }), 'invalid-field'],
   ];
 
@@ -181,7 +198,7 @@ describe('preset codec: bad links', () => {
 
   it('never throws on random mutations of a good link', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 300; i++) {
       const chars = [...good];
       const k = 1 + Math.floor(rand() * 3);

@@ -27,7 +27,15 @@ class FakeEngine implements EngineApi {
       onToken({ index: i, tokenId: i, text: `t${i}`, projections: { x: { pre: i, post: i + 1 } } });
       if (i === 0 && req.messages[0]?.content === 'wait') await new Promise<void>((r) => (this.releaseGenerate = r));
     }
-    return { finishReason: this.stopped ? 'stopped' : 'max-tokens', promptTokens: 1, prefillTokens: 1, generatedTokens: 3, prefillMs: 0, decodeMs: 0, text: 't0t1t2' } as const;
+    return {
+      finishReason: this.stopped ? 'stopped' : 'max-tokens',
+      promptTokens: 1,
+      prefillTokens: 1,
+      generatedTokens: 3,
+      prefillMs: 0,
+      decodeMs: 0,
+      text: 't0t1t2',
+    } as const;
   }
   stop() {
     this.stopped = true;

@@ -31,7 +31,10 @@ describe('trait vectors are values', () => {
 
 describe('steering plan', () => {
   const vectors = new Map([['a', v]]);
-  const norms = new Map([[1, 10], [2, 20]]);
+  const norms = new Map([
+    [1, 10],
+    [2, 20],
+  ]);
   it('converts strength to alpha so that alpha*|v| = strength * typical norm', () => {
     const [p1, p2] = planLayers([1, 2], vectors, [setting({})], norms);
     expect(p1.slots[0].mode).toBe(MODE_CODE.add);
@@ -49,7 +52,15 @@ describe('steering plan', () => {
   });
   it('combined add vector per layer is the sum of alpha*v (what an exported control vector holds)', () => {
     const w: TraitVector = { model: 'm', hidden: 3, layers: { 1: Float32Array.from([0, 2, 0]) } };
-    const plans = planLayers([1], new Map([['a', v], ['b', w]]), [setting({}), setting({ traitId: 'b', strength: -1 })], norms);
+    const plans = planLayers(
+      [1],
+      new Map([
+        ['a', v],
+        ['b', w],
+      ]),
+      [setting({}), setting({ traitId: 'b', strength: -1 })],
+      norms,
+    );
     const c = combinedAddVector(plans, 3)[1];
     expect(c[0]).toBeCloseTo((0.5 * 10 * 3) / 5);
     expect(c[1]).toBeCloseTo(-10);

@@ -186,7 +186,11 @@ describe('chat, metrics and compare slices', () => {
   it('flushes the frame buffer once per frame, in order', () => {
     const frames: (() => void)[] = [];
     const got: number[][] = [];
-    const fb = new FrameBuffer<number>((b) => got.push(b), 3, (fn) => frames.push(fn));
+    const fb = new FrameBuffer<number>(
+      (b) => got.push(b),
+      3,
+      (fn) => frames.push(fn),
+    );
     [1, 2, 3, 4].forEach((x) => fb.push(x));
     expect(frames).toHaveLength(1);
     frames[0]();
@@ -226,9 +230,13 @@ describe('model slice', () => {
   });
 
   it('groups cached files by model', () => {
-    expect(modelOfUrl('https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/resolve/main/onnx/model_q4.onnx')).toBe('HuggingFaceTB/SmolLM2-135M-Instruct');
+    expect(modelOfUrl('https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/resolve/main/onnx/model_q4.onnx')).toBe(
+      'HuggingFaceTB/SmolLM2-135M-Instruct',
+    );
     expect(modelOfUrl('http://127.0.0.1:5173/hub/traitlab/tiny/resolve/main/config.json')).toBe('traitlab/tiny');
-    expect(modelOfUrl('http://127.0.0.1:5173/local-models/traitlab/tiny-llama/onnx/model_q4.onnx')).toBe('http://127.0.0.1:5173/local-models/traitlab/tiny-llama/');
+    expect(modelOfUrl('http://127.0.0.1:5173/local-models/traitlab/tiny-llama/onnx/model_q4.onnx')).toBe(
+      'http://127.0.0.1:5173/local-models/traitlab/tiny-llama/',
+    );
     expect(modelOfUrl('http://127.0.0.1:5173/local-models/traitlab/tiny-llama/config.json')).toBe('http://127.0.0.1:5173/local-models/traitlab/tiny-llama/');
   });
 });

@@ -65,7 +65,10 @@ function feedsFor(model: Model, ids: number[], start: number, past?: Record<stri
   const feeds: Feeds = {
     input_ids: i64(ids, [1, ids.length]),
     attention_mask: i64(new Array(total).fill(1), [1, total]),
-    position_ids: i64(ids.map((_, i) => start + i), [1, ids.length]),
+    position_ids: i64(
+      ids.map((_, i) => start + i),
+      [1, ids.length],
+    ),
   };
   for (const inp of model.graph.input) {
     const m = /^past_key_values\.(\d+)\.(key|value)$/.exec(inp.name);
@@ -247,7 +250,13 @@ function buildToy(style: 'optimum' | 'model-builder', residualType: 'float32' | 
   }
   const e32 = cast('/model/layers.0/input_layernorm/Cast', e, DataType.FLOAT);
   let normed = add(
-    node('SimplifiedLayerNormalization', '/model/layers.0/input_layernorm/LayerNorm', [e32, f32('g1.0', [H], rand(H, 1))], ['/model/layers.0/input_layernorm/LayerNorm_output_0'], { axis: -1, ...eps }),
+    node(
+      'SimplifiedLayerNormalization',
+      '/model/layers.0/input_layernorm/LayerNorm',
+      [e32, f32('g1.0', [H], rand(H, 1))],
+      ['/model/layers.0/input_layernorm/LayerNorm_output_0'],
+      { axis: -1, ...eps },
+    ),
   );
   let residual = e;
   for (let i = 0; i < N; i++) {
@@ -281,7 +290,9 @@ function buildToy(style: 'optimum' | 'model-builder', residualType: 'float32' | 
       normed = cast(`${L1}/Cast`, n.output[0], DataType.FLOAT);
     } else {
       const fin = `/model/layers.${N}/final_norm_layernorm/SkipLayerNorm`;
-      const nf = add(node('SkipSimplifiedLayerNormalization', fin, [mo, post.output[3], typed('gf', [H], rand(H, 1))], [`${fin}_output_0`], eps, 'com.microsoft'));
+      const nf = add(
+        node('SkipSimplifiedLayerNormalization', fin, [mo, post.output[3], typed('gf', [H], rand(H, 1))], [`${fin}_output_0`], eps, 'com.microsoft'),
+      );
       const nf32 = cast('/lm_head/Cast', nf, DataType.FLOAT);
       add(node('MatMul', '/lm_head/MatMul', [nf32, f32('lm_head', [H, V], rand(H * V, 1))], ['logits']));
     }
@@ -293,7 +304,10 @@ function encodeToy(nodes: Node[], inits: Tensor[], T: number, N: number, V: numb
   const kvInfo = (name: string, len: string) => valueInfo(name, T, ['batch_size', len, D]);
   const model: Model = {
     irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
+    opsetImport: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
     producerName: 'traitlab-surgery-test',
     graph: {
       name: 'toy',
@@ -302,11 +316,17 @@ function encodeToy(nodes: Node[], inits: Tensor[], T: number, N: number, V: numb
       input: [
         valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
         valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
-        ...Array.from({ length: N }, (_, i) => [kvInfo(`past_key_values.${i}.key`, 'past_sequence_length'), kvInfo(`past_key_values.${i}.value`, 'past_sequence_length')]).flat(),
+        ...Array.from({ length: N }, (_, i) => [
+          kvInfo(`past_key_values.${i}.key`, 'past_sequence_length'),
+          kvInfo(`past_key_values.${i}.value`, 'past_sequence_length'),
+        ]).flat(),
       ],
       output: [
         valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]),
-        ...Array.from({ length: N }, (_, i) => [kvInfo(`present.${i}.key`, 'total_sequence_length'), kvInfo(`present.${i}.value`, 'total_sequence_length')]).flat(),
+        ...Array.from({ length: N }, (_, i) => [
+          kvInfo(`present.${i}.key`, 'total_sequence_length'),
+          kvInfo(`present.${i}.value`, 'total_sequence_length'),
+        ]).flat(),
       ],
       valueInfo: [],
     },

@@ -10,15 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { valueInfo } from '../../src/engine/onnx/build';
 import { DataType, decodeModel, encodeModel, toNum } from '../../src/engine/onnx/proto';
-import {
-  buildVocab,
-  dequantizeQ4,
-  GraphBuilder,
-  modelFolderFiles,
-  quantizeQ4,
-  TEST_MODELS,
-  TINY_CONFIG as C,
-} from '../../src/testmodels';
+import { buildVocab, dequantizeQ4, GraphBuilder, modelFolderFiles, quantizeQ4, TEST_MODELS, TINY_CONFIG as C } from '../../src/testmodels';
 import { ensureTestModels, type EnsureResult } from '../../src/testmodels/write-hub-folder';
 import { normalArray } from '../../src/testmodels/weights';
 
@@ -40,7 +32,11 @@ function feeds(s: ort.InferenceSession, ids: number[], past?: Record<string, ort
   const pastLen = past ? past['present.0.key'].dims[2] : 0;
   const total = pastLen + ids.length;
   const f: Feeds = { input_ids: i64(ids, [1, ids.length]), attention_mask: i64(Array<number>(total).fill(1), [1, total]) };
-  if (s.inputNames.includes('position_ids')) f.position_ids = i64(ids.map((_, i) => pastLen + i), [1, ids.length]);
+  if (s.inputNames.includes('position_ids'))
+    f.position_ids = i64(
+      ids.map((_, i) => pastLen + i),
+      [1, ids.length],
+    );
   for (let i = 0; i < C.numLayers; i++) {
     for (const kv of ['key', 'value']) {
       f[`past_key_values.${i}.${kv}`] = past?.[`present.${i}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [1, C.numKvHeads, 0, C.headDim]);

@@ -48,21 +48,22 @@ describe('CPU references', () => {
   const h = new Float32Array([1, 2, 3, 4, -1, 0, 1, 0]); // [2, 4]
   const v = new Float32Array([0, 2, 0, 0]); // u = e1
   it('add / clamp / ablate', () => {
-    expect(Array.from(steerRef(h, 2, hidden, [v], [{ mode: SteerMode.Add, alpha: 0.5, target: 0 }]))).toEqual([
-      1, 3, 3, 4, -1, 1, 1, 0,
-    ]);
-    expect(Array.from(steerRef(h, 2, hidden, [v], [{ mode: SteerMode.Clamp, alpha: 0, target: 7 }]))).toEqual([
-      1, 7, 3, 4, -1, 7, 1, 0,
-    ]);
-    expect(Array.from(steerRef(h, 2, hidden, [v], [{ mode: SteerMode.Ablate, alpha: 0, target: 0 }]))).toEqual([
-      1, 0, 3, 4, -1, 0, 1, 0,
-    ]);
+    expect(Array.from(steerRef(h, 2, hidden, [v], [{ mode: SteerMode.Add, alpha: 0.5, target: 0 }]))).toEqual([1, 3, 3, 4, -1, 1, 1, 0]);
+    expect(Array.from(steerRef(h, 2, hidden, [v], [{ mode: SteerMode.Clamp, alpha: 0, target: 7 }]))).toEqual([1, 7, 3, 4, -1, 7, 1, 0]);
+    expect(Array.from(steerRef(h, 2, hidden, [v], [{ mode: SteerMode.Ablate, alpha: 0, target: 0 }]))).toEqual([1, 0, 3, 4, -1, 0, 1, 0]);
   });
   it('token offset and sequential order', () => {
-    const out = steerRef(h, 1, hidden, [v, v], [
-      { mode: SteerMode.Clamp, alpha: 0, target: 5 },
-      { mode: SteerMode.Add, alpha: 1, target: 0 },
-    ], 1);
+    const out = steerRef(
+      h,
+      1,
+      hidden,
+      [v, v],
+      [
+        { mode: SteerMode.Clamp, alpha: 0, target: 5 },
+        { mode: SteerMode.Add, alpha: 1, target: 0 },
+      ],
+      1,
+    );
     expect(Array.from(out)).toEqual([1, 2, 3, 4, -1, 7, 1, 0]);
   });
   it('readout and norm', () => {

@@ -27,7 +27,15 @@ import type { ChatTokenizer } from '../hub/tokenizer';
 import type { OrtTensor } from '../runtime/ort';
 import { CpuStats, GpuStats, type StatsBackend } from './stats-backend';
 import { TappedSession, type TappedSource } from './tapped-session';
-import { ExtractionCancelled, type ExtractedTrait, type ExtractionMethod, type ExtractProgress, type ExtractRequest, type ExtractResult, type LayerSeparation } from './types';
+import {
+  ExtractionCancelled,
+  type ExtractedTrait,
+  type ExtractionMethod,
+  type ExtractProgress,
+  type ExtractRequest,
+  type ExtractResult,
+  type LayerSeparation,
+} from './types';
 
 export interface ExtractionHost {
   tokenizer: ChatTokenizer;
@@ -81,7 +89,10 @@ async function fetchJsonFile(url: string, fetchFn: typeof fetch): Promise<unknow
 }
 
 /** Resolve trait ids against the built-in index and validate everything. */
-export async function resolveTraits(req: ExtractRequest, fetchFn: typeof fetch = (...a) => fetch(...a)): Promise<{ traits: TraitDataset[]; questions: QuestionSet }> {
+export async function resolveTraits(
+  req: ExtractRequest,
+  fetchFn: typeof fetch = (...a) => fetch(...a),
+): Promise<{ traits: TraitDataset[]; questions: QuestionSet }> {
   if (req.traits.length === 0) throw new Error('extract: no traits requested');
   const base = (req.traitsBaseUrl ?? defaultTraitsBase()).replace(/\/?$/, '/');
   type Index = { questions?: string; traits: { id: string; file: string }[] };
@@ -115,9 +126,18 @@ export function prepareTrait(trait: TraitDataset, questions: QuestionSet, req: P
   const t: TraitDataset = { ...trait, pairs };
   const q: QuestionSet = {
     ...questions,
-    split: { extraction: ex ? questions.split.extraction.slice(0, ex) : questions.split.extraction, evaluation: ev ? questions.split.evaluation.slice(0, ev) : questions.split.evaluation },
+    split: {
+      extraction: ex ? questions.split.extraction.slice(0, ex) : questions.split.extraction,
+      evaluation: ev ? questions.split.evaluation.slice(0, ev) : questions.split.evaluation,
+    },
   };
-  return { trait: t, questions: q, version: datasetVersion(t, q), extraction: contrastivePrompts(t, q, 'extraction'), evaluation: contrastivePrompts(t, q, 'evaluation') };
+  return {
+    trait: t,
+    questions: q,
+    version: datasetVersion(t, q),
+    extraction: contrastivePrompts(t, q, 'extraction'),
+    evaluation: contrastivePrompts(t, q, 'evaluation'),
+  };
 }
 
 function pooledRange(tokenCount: number, mode: PositionMode): { first: number; count: number } {
@@ -263,22 +283,55 @@ export async function runExtraction(host: ExtractionHost, req: ExtractRequest, h
   const results: (ExtractedTrait | null)[] = [];
   for (const [i, p] of prepared.entries()) {
     const hit = useCache ? await useCache.get(cacheKey(host, p, method, positions, req)) : null;
-    if (hit) hooks.onProgress?.({ traitId: p.trait.id, trait: i, traits: prepared.length, phase: 'cached', done: 1, total: 1, message: `${p.trait.label}: from the cache` });
+    if (hit)
+      hooks.onProgress?.({
+        traitId: p.trait.id,
+        trait: i,
+        traits: prepared.length,
+        phase: 'cached',
+        done: 1,
+        total: 1,
+        message: `${p.trait.label}: from the cache`,
+      });
     results.push(hit ? { ...hit, fromCache: true } : null);
   }
   if (results.some((r) => r === null)) {
     if (shouldStop()) throw new ExtractionCancelled();
-    hooks.onProgress?.({ traitId: prepared[0].trait.id, trait: 0, traits: prepared.length, phase: 'prepare', done: 0, total: 1, message: 'Preparing the model for extraction' });
+    hooks.onProgress?.({
+      traitId: prepared[0].trait.id,
+      trait: 0,
+      traits: prepared.length,
+      phase: 'prepare',
+      done: 0,
+      total: 1,
+      message: 'Preparing the model for extraction',
+    });
     const session = await TappedSession.create(await host.loadSource(), allLayers(host.numLayers));
     try {
       for (const [i, p] of prepared.entries()) {
         if (results[i]) continue;
         const label = p.trait.label;
         const progress = (phase: ExtractProgress['phase'], done: number, total: number) =>
-          hooks.onProgress?.({ traitId: p.trait.id, trait: i, traits: prepared.length, phase, done, total, message: `${label}: ${phase === 'extraction' ? 'reading activations' : 'measuring separation'} (${done}/${total})` });
+          hooks.onProgress?.({
+            traitId: p.trait.id,
+            trait: i,
+            traits: prepared.length,
+            phase,
+            done,
+            total,
+            message: `${label}: ${phase === 'extraction' ? 'reading activations' : 'measuring separation'} (${done}/${total})`,
+          });
         const r = await extractWithSession(host, session, p, req, progress, shouldStop);
         results[i] = r;
-        hooks.onProgress?.({ traitId: p.trait.id, trait: i, traits: prepared.length, phase: 'done', done: 1, total: 1, message: `${label}: done (best layer ${r.bestLayer})` });
+        hooks.onProgress?.({
+          traitId: p.trait.id,
+          trait: i,
+          traits: prepared.length,
+          phase: 'done',
+          done: 1,
+          total: 1,
+          message: `${label}: done (best layer ${r.bestLayer})`,
+        });
         if (useCache) await useCache.put(cacheKey(host, p, method, positions, req), r).catch(() => undefined);
       }
     } finally {
@@ -302,14 +355,19 @@ export interface ForwardsOnlyResult {
  * Benchmark baseline: the same prompts as runExtraction (same traits, limits and positions)
  * through the same tapped session, with no statistics, no readback and no cache.
  */
-export async function runForwardsOnly(host: ExtractionHost, req: ExtractRequest, hooks: Pick<ExtractionHooks, 'fetchFn' | 'shouldStop'> = {}): Promise<ForwardsOnlyResult> {
+export async function runForwardsOnly(
+  host: ExtractionHost,
+  req: ExtractRequest,
+  hooks: Pick<ExtractionHooks, 'fetchFn' | 'shouldStop'> = {},
+): Promise<ForwardsOnlyResult> {
   const started = performance.now();
   const { traits, questions } = await resolveTraits(req, hooks.fetchFn);
   const positions = req.positions ?? 'last';
   const all: number[][] = [];
   for (const t of traits) {
     const p = prepareTrait(t, questions, req);
-    for (const tp of [...tokenizePairs(host.tokenizer, p.extraction, positions), ...tokenizePairs(host.tokenizer, p.evaluation, positions)]) all.push(tp.high.tokens, tp.low.tokens);
+    for (const tp of [...tokenizePairs(host.tokenizer, p.extraction, positions), ...tokenizePairs(host.tokenizer, p.evaluation, positions)])
+      all.push(tp.high.tokens, tp.low.tokens);
   }
   const session = await TappedSession.create(await host.loadSource(), allLayers(host.numLayers));
   const sessionMs = performance.now() - started;

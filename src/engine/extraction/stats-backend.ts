@@ -68,7 +68,12 @@ export class GpuStats implements StatsBackend {
     const { hidden, layers } = shape;
     this.stats = new StatsPass(device, { hidden, layers, maxPairs: method === 'pca' ? shape.pairs : 0, label: 'extract.stats' });
     const rows = Math.max(1, layers * shape.evalSlots * shape.slotRows);
-    this.out = createBuffer(device, `extract.projections [${layers},${shape.evalSlots},${shape.slotRows}]`, rows * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.out = createBuffer(
+      device,
+      `extract.projections [${layers},${shape.evalSlots},${shape.slotRows}]`,
+      rows * 4,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    );
     this.counts = new Array(shape.evalSlots).fill(0);
     const enc = device.createCommandEncoder({ label: 'extract.reset' });
     this.stats.encodeReset(enc);
@@ -95,9 +100,18 @@ export class GpuStats implements StatsBackend {
     let result: GPUBuffer | null = null;
     if (opts.method === 'pca') {
       this.pca = new PcaPass(this.device, { hidden, layers, label: 'extract.pca' });
-      result = this.pca.encode(enc, this.stats.diffs, this.stats.meanDiff, { pairs: Math.min(this.high, this.low), iterations: opts.pcaIterations, center: opts.pcaCenter });
+      result = this.pca.encode(enc, this.stats.diffs, this.stats.meanDiff, {
+        pairs: Math.min(this.high, this.low),
+        iterations: opts.pcaIterations,
+        center: opts.pcaCenter,
+      });
     }
-    const staging = createBuffer(this.device, `extract.vectors.staging [${result ? 2 : 1},${layers},${hidden}]`, (result ? 2 : 1) * bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const staging = createBuffer(
+      this.device,
+      `extract.vectors.staging [${result ? 2 : 1},${layers},${hidden}]`,
+      (result ? 2 : 1) * bytes,
+      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    );
     enc.copyBufferToBuffer(this.stats.meanDiff, 0, staging, 0, bytes);
     if (result) enc.copyBufferToBuffer(result, 0, staging, bytes, bytes);
     this.device.queue.submit([enc.finish()]);

@@ -17,7 +17,11 @@ export interface TappedSource {
 }
 
 function int64(values: number[], dims: number[]): OrtTensor {
-  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }
 
 export class TappedSession {
@@ -60,7 +64,10 @@ export class TappedSession {
     const all: Record<string, OrtTensor> = {
       input_ids: int64(tokens, [1, n]), // [batch, seq]
       attention_mask: int64(new Array(n).fill(1), [1, n]), // [batch, total]
-      position_ids: int64(Array.from({ length: n }, (_, i) => i), [1, n]), // [batch, seq]
+      position_ids: int64(
+        Array.from({ length: n }, (_, i) => i),
+        [1, n],
+      ), // [batch, seq]
       ...this.empty.feeds(),
     };
     const feeds: Record<string, OrtTensor> = {};

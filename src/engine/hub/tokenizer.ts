@@ -25,7 +25,8 @@ export class ChatTokenizer {
       // Some templates reject a system role: fold it into the first user message.
       if (messages[0]?.role !== 'system') throw err;
       const [sys, ...rest] = messages;
-      const merged = rest.length && rest[0].role === 'user' ? [{ role: 'user' as const, content: `${sys.content}\n\n${rest[0].content}` }, ...rest.slice(1)] : rest;
+      const merged =
+        rest.length && rest[0].role === 'user' ? [{ role: 'user' as const, content: `${sys.content}\n\n${rest[0].content}` }, ...rest.slice(1)] : rest;
       text = this.tok.apply_chat_template(merged, { add_generation_prompt: true, tokenize: false }) as string;
     }
     return this.encode(text);

@@ -17,14 +17,7 @@ export function attr(name: string, value: AttrValue): Attribute {
   return { name, type: AttrType.TENSOR, t: value };
 }
 
-export function node(
-  opType: string,
-  name: string,
-  inputs: string[],
-  outputs: string[],
-  attrs: Record<string, AttrValue> = {},
-  domain = '',
-): Node {
+export function node(opType: string, name: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}, domain = ''): Node {
   return {
     name,
     opType,

@@ -183,10 +183,22 @@ export const AttrType = {
 // Plain-object views of the decoded messages (int64 fields decode as number | Long; we
 // normalise them with `toNum`).
 type Int64 = number | { toNumber(): number };
-export interface StringStringEntry { key: string; value: string }
-export interface Dimension { dimValue?: Int64; dimParam?: string }
-export interface TypeProto { tensorType?: { elemType?: number; shape?: { dim: Dimension[] } } }
-export interface ValueInfo { name: string; type?: TypeProto; docString?: string }
+export interface StringStringEntry {
+  key: string;
+  value: string;
+}
+export interface Dimension {
+  dimValue?: Int64;
+  dimParam?: string;
+}
+export interface TypeProto {
+  tensorType?: { elemType?: number; shape?: { dim: Dimension[] } };
+}
+export interface ValueInfo {
+  name: string;
+  type?: TypeProto;
+  docString?: string;
+}
 export interface Tensor {
   name: string;
   dims: Int64[];

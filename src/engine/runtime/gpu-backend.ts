@@ -51,7 +51,12 @@ export class GpuBackend implements SteeringBackend {
         normCount: 0,
       };
     });
-    this.staging = createBuffer(device, `projections.staging [${cutCount},2,${K_MAX}]`, Math.max(1, cutCount) * 2 * ROW_BYTES, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.staging = createBuffer(
+      device,
+      `projections.staging [${cutCount},2,${K_MAX}]`,
+      Math.max(1, cutCount) * 2 * ROW_BYTES,
+      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    );
     this.slotCounts = new Array(cutCount).fill(0);
   }
 
@@ -115,7 +120,11 @@ export class GpuBackend implements SteeringBackend {
     have?.pre.destroy();
     have?.post.destroy();
     const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    list[c] = { pre: createBuffer(this.device, `cut${c}.capture.pre`, bytes, usage), post: createBuffer(this.device, `cut${c}.capture.post`, bytes, usage), bytes };
+    list[c] = {
+      pre: createBuffer(this.device, `cut${c}.capture.pre`, bytes, usage),
+      post: createBuffer(this.device, `cut${c}.capture.post`, bytes, usage),
+      bytes,
+    };
     return list[c];
   }
 
@@ -123,7 +132,10 @@ export class GpuBackend implements SteeringBackend {
   async takeCaptures(): Promise<{ pre: Float32Array; post: Float32Array }[]> {
     const out: { pre: Float32Array; post: Float32Array }[] = [];
     for (const c of this.captures ?? []) {
-      out.push({ pre: new Float32Array(await readBuffer(this.device, c.pre, 0, c.bytes)), post: new Float32Array(await readBuffer(this.device, c.post, 0, c.bytes)) });
+      out.push({
+        pre: new Float32Array(await readBuffer(this.device, c.pre, 0, c.bytes)),
+        post: new Float32Array(await readBuffer(this.device, c.post, 0, c.bytes)),
+      });
     }
     return out;
   }

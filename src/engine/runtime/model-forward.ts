@@ -11,7 +11,11 @@ import { ort, type OrtTensor } from './ort';
 import type { SteeringBackend } from './steering-backend';
 
 function int64(values: number[], dims: number[]): OrtTensor {
-  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }
 
 function ones(n: number): OrtTensor {
@@ -44,7 +48,10 @@ export class ModelForward implements ForwardModel {
     const feeds: Record<string, OrtTensor> = {
       input_ids: int64(tokens, [1, n]), // [batch, seq]
       attention_mask: ones(past + n), // [batch, total]
-      position_ids: int64(Array.from({ length: n }, (_, i) => past + i), [1, n]), // [batch, seq]
+      position_ids: int64(
+        Array.from({ length: n }, (_, i) => past + i),
+        [1, n],
+      ), // [batch, seq]
       ...this.cache.feeds(),
     };
     const { logits, presents } = await this.chain.run(feeds, this.backend, n);

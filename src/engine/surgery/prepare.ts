@@ -4,15 +4,7 @@
  */
 import { decodeModel, type Model, type Node, type Tensor } from '../onnx/proto';
 import { indexGraph, type GraphIndex } from './graph-index';
-import {
-  countLayers,
-  detectStyle,
-  locateFusedResidual,
-  optimumResidual,
-  residualElemType,
-  residualHidden,
-  type ExportStyle,
-} from './residual-names';
+import { countLayers, detectStyle, locateFusedResidual, optimumResidual, residualElemType, residualHidden, type ExportStyle } from './residual-names';
 import { locateInitializers, type ByteRange } from './raw-initializers';
 import { applyReplacements, unfuseSkipNorm } from './unfuse';
 

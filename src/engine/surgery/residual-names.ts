@@ -70,9 +70,7 @@ export function optimumResidual(g: Graph, idx: GraphIndex, layer: number): strin
  */
 export function namedSkipNorm(g: Graph, layer: number, numLayers: number): Node | undefined {
   const last = layer === numLayers - 1;
-  const exact = last
-    ? `/model/layers.${numLayers}/final_norm_layernorm/SkipLayerNorm`
-    : `/model/layers.${layer + 1}/input_layernorm/SkipLayerNorm`;
+  const exact = last ? `/model/layers.${numLayers}/final_norm_layernorm/SkipLayerNorm` : `/model/layers.${layer + 1}/input_layernorm/SkipLayerNorm`;
   let found: Node | undefined;
   for (const n of g.node) {
     if (!isSkipNorm(n)) continue;
@@ -89,12 +87,7 @@ export function namedSkipNorm(g: Graph, layer: number, numLayers: number): Node 
  * exactly 2 skip-norms per layer (post-attention of every layer, input norm of layers 1..N-1,
  * final norm) so that the residual after layer L is the sum of skip-norm number 2L+1.
  */
-export function locateFusedResidual(
-  g: Graph,
-  idx: GraphIndex,
-  layer: number,
-  numLayers: number,
-): { skipNorm: Node } | { tensor: string } {
+export function locateFusedResidual(g: Graph, idx: GraphIndex, layer: number, numLayers: number): { skipNorm: Node } | { tensor: string } {
   const named = namedSkipNorm(g, layer, numLayers);
   if (named) return { skipNorm: named };
   const add = g.node.find((x) => x.name === `/model/layers.${layer}/Add_1` && x.opType === 'Add');

@@ -19,7 +19,15 @@ function CompareColumn({ side }: { side: CompareSide }) {
         {active ? ' …' : ''}
       </h3>
       <p className="compare-text">{run.text || (active ? '' : '(no visible text)')}</p>
-      <ScoreChart points={run.points} traits={traits} calibrations={calibrations} title={`${TITLE[side]} per-token scores`} height={180} legend={false} testId={`compare-chart-${side}`} />
+      <ScoreChart
+        points={run.points}
+        traits={traits}
+        calibrations={calibrations}
+        title={`${TITLE[side]} per-token scores`}
+        height={180}
+        legend={false}
+        testId={`compare-chart-${side}`}
+      />
     </div>
   );
 }

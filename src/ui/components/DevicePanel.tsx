@@ -1,6 +1,12 @@
 import { useApp } from '../store';
 
-const SHOWN_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'];
+const SHOWN_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxStorageBuffersPerShaderStage',
+];
 
 function formatLimit(name: string, v: number): string {
   return name.endsWith('Size') && v >= 1 << 20 ? `${Math.round(v / (1 << 20))} MiB` : String(v);

@@ -46,7 +46,10 @@ function ProgressView() {
 function CatalogPicker() {
   const modelInput = useApp((s) => s.modelInput);
   const device = useApp((s) => s.device);
-  const dtype = resolveDtype(useApp((s) => s.dtypeChoice), device);
+  const dtype = resolveDtype(
+    useApp((s) => s.dtypeChoice),
+    device,
+  );
   const current = findCatalogModel(modelInput);
   return (
     <label>

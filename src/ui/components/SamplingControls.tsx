@@ -12,7 +12,14 @@ export function SamplingControls() {
         <NumberField label="Temperature" value={sampling.temperature} step={0.1} min={0} max={10} onChange={(v) => setSampling({ temperature: v })} />
         <NumberField label="Top-k" value={sampling.topK} min={0} onChange={(v) => setSampling({ topK: Math.floor(v) })} />
         <NumberField label="Top-p" value={sampling.topP} step={0.05} min={0.01} max={1} onChange={(v) => setSampling({ topP: v })} />
-        <NumberField label="Repetition penalty" value={sampling.repetitionPenalty} step={0.05} min={1} max={10} onChange={(v) => setSampling({ repetitionPenalty: v })} />
+        <NumberField
+          label="Repetition penalty"
+          value={sampling.repetitionPenalty}
+          step={0.05}
+          min={1}
+          max={10}
+          onChange={(v) => setSampling({ repetitionPenalty: v })}
+        />
         <NumberField label="Seed" value={sampling.seed} min={0} max={2 ** 32 - 1} onChange={(v) => setSampling({ seed: Math.floor(v) })} />
         <NumberField label="Max new tokens" value={maxNew} step={8} min={1} max={4096} onChange={(v) => setMaxNewTokens(Math.floor(v))} />
       </div>

@@ -43,14 +43,23 @@ function TraitAdvanced({ trait, apply, controller }: { trait: TraitEntry; apply:
         </label>
         <label>
           Mode
-          <select aria-label={`${trait.label} mode`} value={trait.mode} onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as InterventionMode))}>
+          <select
+            aria-label={`${trait.label} mode`}
+            value={trait.mode}
+            onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as InterventionMode))}
+          >
             {MODES.map((m) => (
               <option key={m}>{m}</option>
             ))}
           </select>
         </label>
         <label className="check">
-          <input type="checkbox" checked={trait.enabled} onChange={(e) => apply(() => st.setEnabled(trait.traitId, e.target.checked))} aria-label={`${trait.label} steering on`} />
+          <input
+            type="checkbox"
+            checked={trait.enabled}
+            onChange={(e) => apply(() => st.setEnabled(trait.traitId, e.target.checked))}
+            aria-label={`${trait.label} steering on`}
+          />
           steer
         </label>
       </div>
@@ -62,7 +71,11 @@ function TraitAdvanced({ trait, apply, controller }: { trait: TraitEntry; apply:
           Extract {trait.label}
         </button>
       )}
-      {data?.separation ? <SeparationChart separation={data.separation} bestLayer={data.bestLayer} label={trait.label} /> : <p className="hint">No extraction data for this trait yet.</p>}
+      {data?.separation ? (
+        <SeparationChart separation={data.separation} bestLayer={data.bestLayer} label={trait.label} />
+      ) : (
+        <p className="hint">No extraction data for this trait yet.</p>
+      )}
     </details>
   );
 }
@@ -93,7 +106,15 @@ export function TraitSlider({ trait, controller }: { trait: TraitEntry; controll
           aria-valuetext={trait.strength.toFixed(2)}
           onChange={(e) => apply(() => st.setStrength(trait.traitId, Number(e.target.value)))}
         />
-        <NumberField label={`${trait.label} strength value`} showLabel={false} value={trait.strength} min={-1} max={1} step={0.01} onChange={(v) => apply(() => st.setStrength(trait.traitId, v))} />
+        <NumberField
+          label={`${trait.label} strength value`}
+          showLabel={false}
+          value={trait.strength}
+          min={-1}
+          max={1}
+          step={0.01}
+          onChange={(v) => apply(() => st.setStrength(trait.traitId, v))}
+        />
         <button type="button" aria-label={`Reset ${trait.label}`} disabled={trait.strength === 0} onClick={() => apply(() => st.setStrength(trait.traitId, 0))}>
           Reset
         </button>

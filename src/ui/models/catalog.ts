@@ -20,7 +20,14 @@ export const F16_DTYPES: readonly Dtype[] = ['q4f16', 'fp16'];
 export const PLANTED_MODEL = '/local-models/traitlab/planted-cheerful/';
 
 export const CATALOG: readonly CatalogModel[] = [
-  { id: PLANTED_MODEL, label: 'Planted-trait demo (offline, tiny)', sizeMb: { fp32: 1.2 }, note: 'Served by this page; has a known "cheerful" direction.', offline: true, onlyDtype: 'fp32' },
+  {
+    id: PLANTED_MODEL,
+    label: 'Planted-trait demo (offline, tiny)',
+    sizeMb: { fp32: 1.2 },
+    note: 'Served by this page; has a known "cheerful" direction.',
+    offline: true,
+    onlyDtype: 'fp32',
+  },
   { id: 'HuggingFaceTB/SmolLM2-135M-Instruct', label: 'SmolLM2 135M Instruct', sizeMb: { q4: 120, q4f16: 100, fp16: 270, fp32: 540 } },
   { id: 'HuggingFaceTB/SmolLM2-360M-Instruct', label: 'SmolLM2 360M Instruct', sizeMb: { q4: 270, q4f16: 230, fp16: 725, fp32: 1450 } },
   { id: 'onnx-community/gemma-3-270m-it-ONNX', label: 'Gemma 3 270M it', sizeMb: { q4: 400, q4f16: 280, fp16: 570, fp32: 1140 } },

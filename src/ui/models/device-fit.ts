@@ -23,11 +23,15 @@ export function deviceFit(device: DeviceInfo | null, dtype: Dtype, model?: Catal
       message: `${dtype} weights need 16-bit float shaders (WebGPU "shader-f16"), which ${device.webgpu ? `this GPU (${device.adapter})` : 'this browser'} does not offer. Choose q4 or fp32.`,
     };
   }
-  if (model && !(dtype in model.sizeMb)) return { ok: false, message: `${model.label} has no ${dtype} weights; choose ${Object.keys(model.sizeMb).join(' or ')}.` };
+  if (model && !(dtype in model.sizeMb))
+    return { ok: false, message: `${model.label} has no ${dtype} weights; choose ${Object.keys(model.sizeMb).join(' or ')}.` };
   const mb = model?.sizeMb[dtype];
   const maxBuffer = device.limits.maxBufferSize;
   if (mb && device.webgpu && maxBuffer && mb * 1e6 > 4 * maxBuffer) {
-    return { ok: true, message: `About ${Math.round(mb)} MB of weights; this GPU allows buffers up to ${Math.round(maxBuffer / 1e6)} MB, large tensors may fail to load.` };
+    return {
+      ok: true,
+      message: `About ${Math.round(mb)} MB of weights; this GPU allows buffers up to ${Math.round(maxBuffer / 1e6)} MB, large tensors may fail to load.`,
+    };
   }
   if (!device.webgpu) return { ok: true, message: 'No WebGPU: the model runs on the CPU (WASM), much slower.' };
   return { ok: true };

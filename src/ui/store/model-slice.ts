@@ -89,7 +89,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   setModelInput: (modelInput) => set({ modelInput }),
   setDtypeChoice: (dtypeChoice) => set({ dtypeChoice }),
   setCutLayersInput: (cutLayersInput) => set({ cutLayersInput }),
-  loadStarted: (now = performance.now()) => set({ modelStatus: 'loading', progress: null, files: {}, modelError: null, pendingLoad: null, loadStartedAt: now, lastProgressAt: now }),
+  loadStarted: (now = performance.now()) =>
+    set({ modelStatus: 'loading', progress: null, files: {}, modelError: null, pendingLoad: null, loadStartedAt: now, lastProgressAt: now }),
   loadProgress: (p, now = performance.now()) =>
     set({
       progress: p,

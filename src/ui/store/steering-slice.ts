@@ -74,8 +74,7 @@ export function traitsForModel(traits: readonly TraitEntry[], model: string): Tr
 }
 
 export const createSteeringSlice: StateCreator<AppState, [], [], SteeringSlice> = (set, get) => {
-  const update = (traitId: string, patch: Partial<TraitEntry>) =>
-    set({ traits: get().traits.map((t) => (t.traitId === traitId ? { ...t, ...patch } : t)) });
+  const update = (traitId: string, patch: Partial<TraitEntry>) => set({ traits: get().traits.map((t) => (t.traitId === traitId ? { ...t, ...patch } : t)) });
   return {
     traits: [],
     customTraits: {},

@@ -66,7 +66,11 @@ const harness = {
    * Last-token logits with raw kernel plans (alpha in model units, no strength conversion):
    * the level at which the steering invariants are defined.
    */
-  async logitsWithPlans(opts: { tokens: number[]; plans: { layer: number; slots: { vector: number[]; mode: number; alpha: number; target: number }[] }[]; capture?: boolean }) {
+  async logitsWithPlans(opts: {
+    tokens: number[];
+    plans: { layer: number; slots: { vector: number[]; mode: number; alpha: number; target: number }[] }[];
+    capture?: boolean;
+  }) {
     const m = engine.internals();
     const backend = m.backend as GpuBackend;
     const device = (await (await import('../../../src/engine/runtime/gpu-backend')).ortDevice()) as GPUDevice;

@@ -79,14 +79,24 @@ async function runStats(spec: StatsCase): Promise<StatsResult> {
   let result: Omit<StatsResult, 'error' | 'exception'> = { sums: '', diffs: '', meanDiff: '', pca: null };
   device.pushErrorScope('validation');
   try {
-    const stats = new StatsPass(device, { hidden: spec.hidden, layers: spec.layers, maxPairs: spec.maxPairs, label: 'test.stats', maxWorkgroupsPerDimension: spec.maxWorkgroupsPerDimension });
+    const stats = new StatsPass(device, {
+      hidden: spec.hidden,
+      layers: spec.layers,
+      maxPairs: spec.maxPairs,
+      label: 'test.stats',
+      maxWorkgroupsPerDimension: spec.maxWorkgroupsPerDimension,
+    });
     owned.push(stats);
     let enc = device.createCommandEncoder({ label: 'test.stats.encoder' });
     stats.encodeReset(enc);
     for (const p of spec.prompts) {
       p.residuals.forEach((b64, layer) => {
         const h = fromB64(b64);
-        const buf = device.createBuffer({ label: `test.residual.l${layer}`, size: h.byteLength + (spec.padBytes ?? 0), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        const buf = device.createBuffer({
+          label: `test.residual.l${layer}`,
+          size: h.byteLength + (spec.padBytes ?? 0),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
         created.push(buf);
         device.queue.writeBuffer(buf, 0, h);
         stats.encodeAccumulate(enc, buf, { layer, first: p.first, count: p.count, cls: p.cls, pair: p.pair });
@@ -149,7 +159,12 @@ const harness = {
     const tok = engine.internals().tokenizer;
     return traits.map((t) => {
       const p = prepareTrait(t, questions, request);
-      return { traitId: t.id, version: p.version, extraction: tokenizePairs(tok, p.extraction, request.positions ?? 'last'), evaluation: tokenizePairs(tok, p.evaluation, request.positions ?? 'last') };
+      return {
+        traitId: t.id,
+        version: p.version,
+        extraction: tokenizePairs(tok, p.extraction, request.positions ?? 'last'),
+        evaluation: tokenizePairs(tok, p.evaluation, request.positions ?? 'last'),
+      };
     });
   },
   /** engine.extract inside a validation error scope; `stopAfter` progress events → engine.stop(). */
@@ -174,8 +189,15 @@ const harness = {
   /** Diagnostics only: every tapped layer's full residual `// [tokens, hidden]` (base64) for one prompt. */
   async residuals(tokens: number[]) {
     const { TappedSession } = await import('../../../src/engine/extraction/tapped-session');
-    const host = await (engine as unknown as { extractionHost(): Promise<{ loadSource(): Promise<import('../../../src/engine/extraction/tapped-session').TappedSource>; numLayers: number }> }).extractionHost();
-    const session = await TappedSession.create(await host.loadSource(), Array.from({ length: host.numLayers }, (_, i) => i));
+    const host = await (
+      engine as unknown as {
+        extractionHost(): Promise<{ loadSource(): Promise<import('../../../src/engine/extraction/tapped-session').TappedSource>; numLayers: number }>;
+      }
+    ).extractionHost();
+    const session = await TappedSession.create(
+      await host.loadSource(),
+      Array.from({ length: host.numLayers }, (_, i) => i),
+    );
     try {
       const out = await session.run(tokens);
       const device = await ortDevice();
