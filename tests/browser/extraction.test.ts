@@ -11,6 +11,7 @@
  *  - the IndexedDB cache (second run identical, fromCache) and cancellation (engine still usable).
  * Prompt counts are kept small (SwiftShader on 2 cores).
  */
+import { readControlVector, writeControlVector } from '../../src/traits/gguf';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
@@ -425,4 +426,31 @@ describe('extraction on the planted-trait model', () => {
       expect(score(mean(project(heldAtP.low, u)), cal)).toBeCloseTo(-1, 2);
     });
   }
+
+  it('every built-in trait extracts, is cached, and reloads from the cache bit for bit (GGUF round trip too)', async () => {
+    const index = JSON.parse(readFileSync('public/traits/index.json', 'utf8')) as { traits: { id: string }[] };
+    const ids = index.traits.map((t) => t.id);
+    expect(ids.length).toBeGreaterThanOrEqual(9); // Big Five + 3 user traits + the planted one
+    const quick: ExtractRequest = { traits: ids, traitsBaseUrl: '/traits/', maxPairs: 1, maxQuestions: { extraction: 1, evaluation: 1 } };
+    await call('clearCache');
+    const first = await call('extract', quick);
+    expect(first.error).toBeNull();
+    expect(first.validation).toBeNull();
+    expect(first.traits.map((t) => t.traitId).sort()).toEqual([...ids].sort());
+    expect(first.traits.every((t) => !t.fromCache)).toBe(true);
+    const again = await call('extract', quick);
+    expect(again.traits.every((t) => t.fromCache)).toBe(true);
+    expect(again.progress.some((p) => p.includes(':extraction:'))).toBe(false);
+    for (const [i, t] of again.traits.entries()) {
+      expect(t.layers).toEqual(first.traits[i].layers);
+      // llama.cpp GGUF round trip: identical floats for every layer it can hold (1..n-1).
+      const layers = Object.fromEntries(
+        Object.entries(t.layers)
+          .filter(([l]) => Number(l) > 0)
+          .map(([l, b]) => [Number(l), unb64(b)]),
+      );
+      const back = readControlVector(writeControlVector({ model: PLANTED.modelId, hidden: C.hiddenSize, layers }), C.hiddenSize);
+      for (const [l, x] of Object.entries(layers)) expect(Array.from(back.layers[Number(l)])).toEqual(Array.from(x));
+    }
+  });
 });
