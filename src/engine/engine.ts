@@ -34,7 +34,6 @@ import { SessionChain } from './runtime/chain';
 import { runDecodeLoop } from './runtime/decode-loop';
 import { probeDevice } from './runtime/device';
 import { ModelForward } from './runtime/model-forward';
-import { ort } from './runtime/ort';
 import type { SteeringBackend } from './runtime/steering-backend';
 import { createBackend } from './runtime/backends';
 import { ortDevice } from './runtime/gpu-backend';
@@ -330,7 +329,6 @@ export class Engine implements EngineApi {
     this.stopRequested = false;
     const prompt = m.tokenizer.encodeChat(request.messages);
     const streamer = new TextStreamer(m.tokenizer);
-    const generated: number[] = [];
     const result = await runDecodeLoop(m.forward, prompt, {
       sampling: request.sampling,
       maxNewTokens: request.maxNewTokens,
@@ -338,8 +336,7 @@ export class Engine implements EngineApi {
       contextLength: m.info.contextLength,
       reuseCache: request.reuseCache ?? true,
       shouldStop: () => this.stopRequested,
-      onToken: async (tokenId, index) => {
-        generated.push(tokenId);
+      onToken: async (tokenId, index, generated) => {
         const projections = await this.projections();
         onToken({ index, tokenId, text: streamer.push(generated), projections });
       },
@@ -358,11 +355,10 @@ export class Engine implements EngineApi {
   /** Per trait, the projection at its own layer for the token just sampled. */
   private async projections(): Promise<Projections> {
     const m = this.requireModel();
+    if (this.readouts.length === 0) return {}; // nothing to read: no GPU readback this token
     const cuts = await m.backend.lastProjections();
     const out: Projections = {};
     for (const r of this.readouts) out[r.traitId] = { pre: cuts[r.cut].pre[r.slot], post: cuts[r.cut].post[r.slot] };
     return out;
   }
 }
-
-export { ort };

@@ -37,9 +37,9 @@ export class ChatTokenizer {
     return Array.from(this.tok.encode(text, { add_special_tokens: false }));
   }
 
-  decode(ids: number[]): string {
+  decode(ids: readonly number[]): string {
     if (ids.length === 0) return '';
-    return this.tok.decode(ids, { skip_special_tokens: true });
+    return this.tok.decode([...ids], { skip_special_tokens: true });
   }
 }
 
@@ -55,7 +55,7 @@ export class TextStreamer {
   private mark = 0;
   constructor(private readonly tok: ChatTokenizer) {}
 
-  push(ids: number[]): string {
+  push(ids: readonly number[]): string {
     const prefix = this.tok.decode(ids.slice(this.start, this.mark));
     const text = this.tok.decode(ids.slice(this.start));
     if (text.endsWith('\uFFFD') || !text.startsWith(prefix)) return '';

@@ -24,8 +24,8 @@ export interface LoopOptions {
   contextLength: number;
   reuseCache: boolean;
   shouldStop: () => boolean;
-  /** Called with each generated token (before it is fed back). */
-  onToken: (tokenId: number, index: number) => Promise<void> | void;
+  /** Called with each generated token (before it is fed back) and all tokens generated so far. */
+  onToken: (tokenId: number, index: number, generated: readonly number[]) => Promise<void> | void;
 }
 
 export interface LoopResult {
@@ -66,7 +66,7 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
     }
     generated.push(next);
     history.push(next);
-    await opts.onToken(next, generated.length - 1);
+    await opts.onToken(next, generated.length - 1, generated);
     if (generated.length >= opts.maxNewTokens) break;
     if (model.cache.length + 1 >= opts.contextLength) {
       finishReason = 'context-full';
