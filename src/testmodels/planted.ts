@@ -29,7 +29,7 @@
  *    positive after a cheerful persona, negative after a gloomy one, 0 without persona words.
  *    Before P the last prompt position has no d-component at all.
  *
- * Consequences checked in tests/unit/planted.test.ts: the mean difference (and PCA) of the
+ * Consequences checked in tests/unit/testmodels/planted.test.ts: the mean difference (and PCA) of the
  * residual after layer P at the last prompt token between cheerful and gloomy personas is ≈ d;
  * adding α·d after layer P with no persona makes the cheerful words win the argmax; held-out
  * separation peaks at P.
