@@ -356,7 +356,7 @@ interface Case {
   tol?: number;
 }
 
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '../..');
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '../../../..');
 const MODELS = join(ROOT, '.models/traitlab');
 const file = (rel: string) => () => (existsSync(join(MODELS, rel)) ? new Uint8Array(readFileSync(join(MODELS, rel))) : undefined);
 const TINY = { numLayers: 4, hidden: 64, residualType: 'float32' as const, prompt: [5, 17, 42, 99, 7, 3] };
