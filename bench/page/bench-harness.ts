@@ -8,7 +8,10 @@
  * the last generated token (decode, generated-1 forward steps).
  */
 import { configureOrt } from '../../src/engine/runtime/ort';
-import type { ChatMessage, DeviceInfo, Dtype, ModelSource } from '../../src/worker/protocol';
+import type { ModelSource } from '../../src/protocol/messages';
+import type { ChatMessage } from '../../src/shared/chat';
+import type { DeviceInfo } from '../../src/shared/device';
+import type { Dtype } from '../../src/shared/dtype';
 import type { PreTrainedModel } from '@huggingface/transformers';
 import type { SessionChain as SessionChainT } from '../../src/engine/runtime/chain';
 import type { ModelForward as ModelForwardT } from '../../src/engine/runtime/model-forward';
@@ -19,13 +22,13 @@ const { Engine } = await import('../../src/engine/engine');
 const { SessionChain } = await import('../../src/engine/runtime/chain');
 const { ModelForward } = await import('../../src/engine/runtime/model-forward');
 const { runDecodeLoop } = await import('../../src/engine/runtime/decode-loop');
-const { GREEDY } = await import('../../src/engine/runtime/sampler');
+const { GREEDY } = await import('../../src/shared/sampling');
 const { ortDevice } = await import('../../src/engine/runtime/gpu-backend');
 const { cutModel } = await import('../../src/engine/surgery');
 const { fetchBytes, fetchJson } = await import('../../src/engine/hub/download');
 const { externalDataFiles, kvCacheType, onnxFileName, textConfig } = await import('../../src/engine/hub/model-files');
 const { fileUrl, resolveSource } = await import('../../src/engine/hub/source');
-const { mulberry32 } = await import('../../src/engine/runtime/rng');
+const { mulberry32 } = await import('../../src/shared/rng');
 // transformers.js ignores `device` when ORT is injected through Symbol.for('onnxruntime')
 // (its list of supported devices stays empty). Import it uninjected: its own
 // `import 'onnxruntime-web/webgpu'` resolves to the same module instance as ours (checked

@@ -2,23 +2,9 @@
  * The UI's typed client for the engine worker. UI code talks to this only; it never touches
  * onnxruntime-web or GPU objects.
  */
-import type {
-  DeviceInfo,
-  GenerateRequest,
-  GenerateResult,
-  ModelInfo,
-  ModelSource,
-  ProgressInfo,
-  Request,
-  Response,
-  TokenEvent,
-  WireError,
-  WireVector,
-  ExtractProgress,
-  ExtractRequest,
-  ExtractResult,
-} from '../worker/protocol';
-import type { TraitSetting } from '../engine/steering/plan';
+import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Request, Response, TokenEvent, WireError, WireVector, ExtractProgress, ExtractRequest, ExtractResult } from '../protocol/messages';
+import type { DeviceInfo } from '../shared/device';
+import type { TraitSetting } from '../steering/plan';
 
 /** What the client needs of a Worker (a MessagePort-like object; tests pass a fake). */
 export interface WorkerLike {

@@ -3,32 +3,22 @@
  * stream, runs it as a chain of ORT sessions with our kernels between them, and generates.
  * Lives in the worker; the UI reaches it only through the protocol.
  */
-import type { EngineApi } from '../worker/handler';
-import type {
-  DeviceInfo,
-  Dtype,
-  GenerateRequest,
-  GenerateResult,
-  ModelInfo,
-  ModelSource,
-  ProgressInfo,
-  Projections,
-  TokenEvent,
-  WireVector,
-} from '../worker/protocol';
+import type { EngineApi } from '../protocol/engine-api';
+import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Projections, TokenEvent, WireVector } from '../protocol/messages';
+import type { DeviceInfo } from '../shared/device';
+import type { Dtype } from '../shared/dtype';
 import { fetchBytes, fetchJson, type FileProgress } from './hub/download';
 import {
-  defaultDtype,
   eosIds,
   externalDataFiles,
   kvCacheType,
-  needsF16,
   onnxFileName,
   textConfig,
   type GenerationConfig,
   type ModelConfig,
 } from './hub/model-files';
 import { fileUrl, resolveSource } from './hub/source';
+import { defaultDtype, needsF16 } from '../shared/dtype';
 import { loadTokenizer, TextStreamer, type ChatTokenizer } from './hub/tokenizer';
 import { SessionChain } from './runtime/chain';
 import { runDecodeLoop } from './runtime/decode-loop';
@@ -37,8 +27,8 @@ import { ModelForward } from './runtime/model-forward';
 import type { SteeringBackend } from './runtime/steering-backend';
 import { createBackend } from './runtime/backends';
 import { ortDevice } from './runtime/gpu-backend';
-import { planLayers, type LayerPlan, type TraitSetting } from './steering/plan';
-import { validateVector, type TraitVector } from './steering/vector';
+import { planLayers, type LayerPlan, type TraitSetting } from '../steering/plan';
+import { validateVector, type TraitVector } from '../steering/vector';
 import { cutModel } from './surgery';
 import {
   runExtraction,

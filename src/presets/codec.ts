@@ -4,11 +4,12 @@
  *   checksum = FNV-1a 32 of the payload text (8 hex digits), so edits and cut-off links are caught.
  * decodePreset never throws: every problem is a specific error code with a readable message.
  */
-import { validateSampling } from '../engine/runtime/sampler';
+import { validateSampling } from '../shared/sampling';
 import { base64urlToText, textToBase64url } from './base64url';
 import { checksum } from './checksum';
 import { packLayer, unpackLayer, type PackedLayer } from './int8-vector';
-import { DTYPE_CHOICES, LIMITS, MODES, PRESET_VERSION, type Preset, type PresetCustomTrait, type PresetTrait } from './preset';
+import { MODES } from '../steering/mode';
+import { DTYPE_CHOICES, LIMITS, PRESET_VERSION, type Preset, type PresetCustomTrait, type PresetTrait } from './preset';
 
 export const HASH_KEY = 'preset=';
 

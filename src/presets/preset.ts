@@ -1,19 +1,18 @@
 /**
  * A preset: everything a share link carries. Plain data, no React; the app applies it.
  */
-import type { SamplingOptions } from '../engine/runtime/sampler';
-import type { InterventionMode } from '../engine/steering/plan';
-import type { Dtype } from '../worker/protocol';
+import type { SamplingOptions } from '../shared/sampling';
+import type { Mode } from '../steering/mode';
+import type { Dtype } from '../shared/dtype';
 
 export const PRESET_VERSION = 1;
 export const DTYPE_CHOICES: readonly (Dtype | 'auto')[] = ['auto', 'q4', 'q4f16', 'fp16', 'fp32'];
-export const MODES: readonly InterventionMode[] = ['add', 'clamp', 'ablate'];
 
 export interface PresetTrait {
   id: string;
   /** -1..1, in units of the layer's typical residual norm. */
   strength: number;
-  mode: InterventionMode;
+  mode: Mode;
   /** Residual layer to steer; null = the model's default cut layer. */
   layer: number | null;
   enabled: boolean;

@@ -33,7 +33,7 @@
  *    reads −K·(x̂·u). x̂·u = U·√hidden/‖x‖ > 0 always, so greedy decoding always picks a word
  *    (a reply runs to the token limit), and steering along ±d turns the words cheerful or gloomy.
  *
- * Consequences checked in tests/unit/planted.test.ts: the mean difference (and PCA) of the
+ * Consequences checked in tests/unit/testmodels/planted.test.ts: the mean difference (and PCA) of the
  * residual after layer P at the last prompt token between cheerful and gloomy personas is ≈ d;
  * adding α·d after layer P with no persona makes the cheerful words win the argmax; held-out
  * separation peaks at P; greedy output is words with and without steering.

@@ -4,9 +4,8 @@
  * the whole model in memory. Matrices are returned in MatMul "B" layout [in, out].
  */
 import type { TestModelConfig } from './config';
-import { mulberry32 } from '../engine/runtime/rng';
+import { mulberry32 } from '../shared/rng';
 
-export { mulberry32 };
 
 /** FNV-1a 32-bit hash of a string. */
 export function fnv1a(s: string): number {

@@ -7,32 +7,9 @@
  * `high[i]` and `low[i]` are the two halves of contrastive pair i (same question, opposite
  * persona), so paired methods require equal lengths.
  */
+import { dot, norm, unitVector } from '../steering/vector';
 import { calibrate, type Calibration } from './calibration';
-
-/** Dot product (float64 accumulation). */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-export function l2norm(a: ArrayLike<number>): number {
-  return Math.sqrt(dot(a, a));
-}
-
-/** Cosine similarity; 0 when either vector is zero. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = l2norm(a) * l2norm(b);
-  return n > 0 ? dot(a, b) / n : 0;
-}
-
-/** Unit-length copy (a zero vector stays zero). */
-export function normalize(a: ArrayLike<number>): Float32Array {
-  const n = l2norm(a);
-  const out = new Float32Array(a.length);
-  if (n > 0) for (let i = 0; i < a.length; i++) out[i] = a[i] / n;
-  return out;
-}
+import type { ExtractionMethod } from './extracted';
 
 function checkSet(name: string, xs: readonly Float32Array[]): number {
   if (xs.length === 0) throw new Error(`${name}: no activations`);
@@ -115,12 +92,12 @@ export function firstPrincipalComponent(rows: readonly Float32Array[], opts: Pca
     return x;
   });
   let v: Float64Array = Float64Array.from(mu);
-  if (opts.center || l2norm(v) === 0) {
+  if (opts.center || norm(v) === 0) {
     // Deterministic, generic start vector (not orthogonal to anything in particular).
     for (let i = 0; i < hidden; i++) v[i] = 1 + ((i * 7919) % 13) / 13;
   }
   const unit = (x: Float64Array): Float64Array => {
-    const n = l2norm(x);
+    const n = norm(x);
     if (n > 0) for (let i = 0; i < x.length; i++) x[i] /= n;
     return x;
   };
@@ -131,7 +108,7 @@ export function firstPrincipalComponent(rows: readonly Float32Array[], opts: Pca
       const p = dot(x, v);
       for (let i = 0; i < hidden; i++) next[i] += p * x[i];
     }
-    if (l2norm(next) === 0) break; // all rows zero (or orthogonal to v): keep v
+    if (norm(next) === 0) break; // all rows zero (or orthogonal to v): keep v
     unit(next);
     const c = Math.abs(dot(next, v));
     v = next;
@@ -139,7 +116,7 @@ export function firstPrincipalComponent(rows: readonly Float32Array[], opts: Pca
   }
   // Sign: mean projection of the (uncentered) rows positive.
   let s = dot(mu, v);
-  if (Math.abs(s) < 1e-12 * (l2norm(mu) + 1)) {
+  if (Math.abs(s) < 1e-12 * (norm(mu) + 1)) {
     let big = 0;
     for (let i = 1; i < hidden; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
     s = v[big];
@@ -236,17 +213,20 @@ export function chooseLayer(effect: ReadonlyMap<number, number> | Record<number,
   return any;
 }
 
-export type ExtractionMethod = 'mean-diff' | 'pca' | 'pca-center';
-
 /**
  * The unit trait direction of one layer from paired activations: the normalized mean
  * difference, or the (un)centered first principal component of the paired differences (sign:
  * high − low projects positively). Unit length because strengths are applied in units of the
  * layer's typical residual norm (plan.ts), so only the direction matters.
  */
-export function extractDirection(high: readonly Float32Array[], low: readonly Float32Array[], method: ExtractionMethod = 'mean-diff'): Float32Array {
-  if (method === 'mean-diff') return normalize(meanDifference(high, low));
-  return pcaDirection(high, low, { center: method === 'pca-center' });
+export function extractDirection(
+  high: readonly Float32Array[],
+  low: readonly Float32Array[],
+  method: ExtractionMethod = 'mean-diff',
+  center = false,
+): Float32Array {
+  if (method === 'mean-diff') return unitVector(meanDifference(high, low));
+  return pcaDirection(high, low, { center });
 }
 
 export interface LayerAnalysis {
@@ -273,12 +253,13 @@ export function analyzeLayers(
   heldOut: LayerActivations,
   numLayers: number,
   method: ExtractionMethod = 'mean-diff',
+  center = false,
 ): { layers: Record<number, LayerAnalysis>; bestLayer: number } {
   const layers: Record<number, LayerAnalysis> = {};
   const effect = new Map<number, number>();
   for (const key of Object.keys(train.high)) {
     const l = Number(key);
-    const direction = extractDirection(train.high[l], train.low[l] ?? [], method);
+    const direction = extractDirection(train.high[l], train.low[l] ?? [], method, center);
     const hp = project(heldOut.high[l] ?? [], direction);
     const lp = project(heldOut.low[l] ?? [], direction);
     const sep = separation(hp, lp);

@@ -24,7 +24,7 @@
  *   the same convention.) Consequences: our layer 0 cannot be expressed (llama.cpp never steers
  *   the first block's output), so writing it is an error; valid layers are 1 … n_layer − 1.
  */
-import type { TraitVector } from '../engine/steering/vector';
+import type { TraitVector } from '../steering/vector';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as little-endian u32
 export const GGUF_DEFAULT_ALIGNMENT = 32;

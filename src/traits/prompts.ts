@@ -18,7 +18,7 @@
  * Either way the positions never include the system prompt itself, so the vector does not just
  * encode the persona words.
  */
-import type { ChatMessage } from '../worker/protocol';
+import type { ChatMessage } from '../shared/chat';
 import type { TraitDataset, QuestionSet } from './dataset';
 
 export interface ContrastivePrompt {

@@ -7,7 +7,7 @@
  * (Float32Array vectors included). Without IndexedDB (Node, private modes that block it) the
  * cache is a no-op: lookups miss, writes are dropped.
  */
-import type { ExtractedTrait } from '../engine/extraction/types';
+import type { ExtractedTrait } from './extracted';
 
 export interface VectorCacheKey {
   model: string;

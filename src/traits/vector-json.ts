@@ -7,20 +7,19 @@
  *     "bestLayer"?: L, "trait"?: { id, label, high, low }, "datasetVersion"?: string }
  * Layer keys follow TraitVector: L = residual after 0-based decoder layer L.
  */
-import type { TraitVector } from '../engine/steering/vector';
+import type { TraitVector } from '../steering/vector';
 import type { Calibration } from './calibration';
+import type { LayerSeparation } from './extracted';
 
 export const VECTOR_FORMAT = 'traitlab-vector/1';
 
-export interface LayerSeparation {
-  effectSize: number;
-  accuracy: number;
-}
+/** What a vector file keeps of a layer's separation. */
+export type SeparationSummary = Pick<LayerSeparation, 'effectSize' | 'accuracy'>;
 
 export interface TraitVectorFile {
   vector: TraitVector;
   calibration?: Record<number, Calibration>;
-  separation?: Record<number, LayerSeparation>;
+  separation?: Record<number, SeparationSummary>;
   bestLayer?: number;
   trait?: { id: string; label: string; high: string; low: string };
   datasetVersion?: string;

@@ -3,12 +3,14 @@
  * goes through here. Errors end up in the store as messages; nothing the user had is dropped.
  */
 import type { EngineClient } from '../client/engine-client';
-import { validateSampling } from '../engine/runtime/sampler';
-import type { TraitSetting } from '../engine/steering/plan';
-import type { TraitVector } from '../engine/steering/vector';
+import { validateSampling } from '../shared/sampling';
+import type { TraitSetting } from '../steering/plan';
+import type { TraitVector } from '../steering/vector';
 import type { BuiltinPreset } from '../presets/builtins';
 import { customTrait, slugify } from '../traits/dataset';
-import type { ChatMessage, Dtype, GenerateRequest, GenerateResult } from '../worker/protocol';
+import type { GenerateRequest, GenerateResult } from '../protocol/messages';
+import type { ChatMessage } from '../shared/chat';
+import type { Dtype } from '../shared/dtype';
 import { fromExtraction } from './extracted-data';
 import { FrameBuffer } from './frame-buffer';
 import { deleteCachedModel, listCachedModels } from './models/model-cache';

@@ -1,16 +1,16 @@
 /**
- * Converts an extraction result (src/engine/extraction/types.ts) into what the UI keeps: the
+ * Converts an extraction result (src/traits/extracted.ts) into what the UI keeps: the
  * trait's direction, and per layer its separation and calibration (held-out high/low means of
  * the projection on that layer's unit vector: center = midpoint, scale = half the gap).
  */
-import type { ExtractedTrait } from '../engine/extraction/types';
-import type { TraitVector } from '../engine/steering/vector';
+import type { TraitVector } from '../steering/vector';
 import type { Calibration } from '../traits/calibration';
-import type { LayerSeparation } from '../traits/vector-json';
+import type { ExtractedTrait } from '../traits/extracted';
+import type { SeparationSummary } from '../traits/vector-json';
 import type { TraitData } from './store/steering-slice';
 
 export function fromExtraction(t: ExtractedTrait): { vector: TraitVector; data: TraitData } {
-  const separation: Record<number, LayerSeparation> = {};
+  const separation: Record<number, SeparationSummary> = {};
   const calibration: Record<number, Calibration> = {};
   for (const s of t.separation) {
     separation[s.layer] = { effectSize: s.effectSize, accuracy: s.accuracy };

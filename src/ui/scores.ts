@@ -4,7 +4,7 @@
  * the projection is shown in units of the layer's typical residual norm (center 0).
  */
 import { score, type Calibration } from '../traits/calibration';
-import type { ModelInfo } from '../worker/protocol';
+import type { ModelInfo } from '../protocol/messages';
 import type { TokenPoint } from './store/metrics-slice';
 import type { TraitData, TraitEntry } from './store/steering-slice';
 import { effectiveLayer } from './trait-vectors';

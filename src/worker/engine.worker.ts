@@ -5,7 +5,7 @@
  */
 import { configureOrt } from '../engine/runtime/ort';
 import { createHandler } from './handler';
-import type { Request, Response } from './protocol';
+import type { Request, Response } from '../protocol/messages';
 
 configureOrt(new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href);
 

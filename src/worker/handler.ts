@@ -3,35 +3,9 @@
  * with a fake engine. Load and generate are exclusive (one at a time); stop, steering and
  * vector updates apply immediately, also while a generation runs (next token).
  */
-import type {
-  DeviceInfo,
-  GenerateRequest,
-  GenerateResult,
-  ModelInfo,
-  ModelSource,
-  ProgressInfo,
-  Request,
-  Response,
-  TokenEvent,
-  WireVector,
-  ExtractProgress,
-  ExtractRequest,
-  ExtractResult,
-} from './protocol';
-import { toWireError } from './protocol';
-import type { TraitSetting } from '../engine/steering/plan';
-
-export interface EngineApi {
-  load(source: ModelSource, onProgress: (p: ProgressInfo) => void): Promise<ModelInfo>;
-  generate(request: GenerateRequest, onToken: (t: TokenEvent) => void): Promise<GenerateResult>;
-  stop(): void;
-  setVectors(vectors: WireVector[]): void;
-  setSteering(settings: TraitSetting[]): void;
-  resetCache(): void;
-  device(): Promise<DeviceInfo>;
-  /** Trait extraction (optional so engines without it still satisfy the API); stop() cancels it. */
-  extract?(request: ExtractRequest, onProgress: (p: ExtractProgress) => void): Promise<ExtractResult>;
-}
+import type { EngineApi } from '../protocol/engine-api';
+import type { Request, Response } from '../protocol/messages';
+import { toWireError } from '../protocol/messages';
 
 export class BusyError extends Error {
   override name = 'BusyError';

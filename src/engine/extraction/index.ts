@@ -14,12 +14,5 @@ export {
 } from './run';
 export { TappedSession, type TappedSource } from './tapped-session';
 export { CpuStats, GpuStats, type StatsBackend, type StatsShape } from './stats-backend';
-export {
-  ExtractionCancelled,
-  type ExtractedTrait,
-  type ExtractionMethod,
-  type ExtractProgress,
-  type ExtractRequest,
-  type ExtractResult,
-  type LayerSeparation,
-} from './types';
+export { ExtractionCancelled, type ExtractProgress, type ExtractRequest, type ExtractResult } from '../../protocol/extraction';
+export type { ExtractedTrait, ExtractionMethod, LayerSeparation } from '../../traits/extracted';

@@ -27,15 +27,8 @@ import type { ChatTokenizer } from '../hub/tokenizer';
 import type { OrtTensor } from '../runtime/ort';
 import { CpuStats, GpuStats, type StatsBackend } from './stats-backend';
 import { TappedSession, type TappedSource } from './tapped-session';
-import {
-  ExtractionCancelled,
-  type ExtractedTrait,
-  type ExtractionMethod,
-  type ExtractProgress,
-  type ExtractRequest,
-  type ExtractResult,
-  type LayerSeparation,
-} from './types';
+import { ExtractionCancelled, type ExtractProgress, type ExtractRequest, type ExtractResult } from '../../protocol/extraction';
+import type { ExtractedTrait, ExtractionMethod, LayerSeparation } from '../../traits/extracted';
 
 export interface ExtractionHost {
   tokenizer: ChatTokenizer;

@@ -15,9 +15,10 @@ import { ReadoutPass } from '../kernels/readout-pass';
 import { StatsPass } from '../kernels/stats-pass';
 import { fixSignTowardHigh } from '../kernels/stats-reference';
 import type { OrtTensor } from '../runtime/ort';
-import { dot, meanDifference, normalize, pcaDirection } from '../../traits/extract-math';
+import { dot, unitVector } from '../../steering/vector';
+import { meanDifference, pcaDirection } from '../../traits/extract-math';
 import { poolPositions } from '../../traits/prompts';
-import type { ExtractionMethod } from './types';
+import type { ExtractionMethod } from '../../traits/extracted';
 
 export interface StatsShape {
   hidden: number;
@@ -213,7 +214,7 @@ export class CpuStats implements StatsBackend {
   }
 
   setDirections(vectors: Float32Array[]): void {
-    this.units = vectors.map((v) => normalize(v));
+    this.units = vectors.map((v) => unitVector(v));
   }
 
   project(residuals: OrtTensor[], first: number, count: number, slot: number): void {

@@ -2,7 +2,7 @@
  * Fetches model files with byte progress and keeps them in the Cache API, so a model downloads
  * once. Failed or partial downloads are never cached.
  */
-export const MODEL_CACHE = 'traitlab-models';
+import { MODEL_CACHE } from '../../shared/cache-names';
 
 export class DownloadError extends Error {
   override name = 'DownloadError';

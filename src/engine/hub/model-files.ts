@@ -3,7 +3,7 @@
  * any external-data files, following the names transformers.js uses
  * (`onnx/model{'' | _fp16 | _q4 | _q4f16}.onnx`, external data `{file}_data`, `_data_1`, ...).
  */
-import type { Dtype } from '../../worker/protocol';
+import type { Dtype } from '../../shared/dtype';
 
 export interface ModelConfig {
   model_type?: string;
@@ -76,13 +76,4 @@ export function eosIds(config: ModelConfig, gen: GenerationConfig | null): numbe
     else if (Array.isArray(v)) v.forEach((x) => ids.add(x));
   }
   return [...ids];
-}
-
-/** Dtype from the device: shader-f16 → q4f16 (f16 activations), else q4 (fp32 activations). */
-export function defaultDtype(shaderF16: boolean): Dtype {
-  return shaderF16 ? 'q4f16' : 'q4';
-}
-
-export function needsF16(dtype: Dtype): boolean {
-  return dtype === 'fp16' || dtype === 'q4f16';
 }

@@ -4,7 +4,7 @@
  * configured (runtime/ort.ts), so it uses our ORT instance and never a CDN.
  */
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import type { ChatMessage } from '../../worker/protocol';
+import type { ChatMessage } from '../../shared/chat';
 import type { ResolvedSource } from './source';
 
 export interface TokenizerProgress {

@@ -6,7 +6,9 @@
  *   meta    // uniform {hidden: u32, count: u32, pad, pad}
  * set() writes through queue.writeBuffer, so it takes effect at the next queue.submit().
  */
-import { checkVectors, HIDDEN_MAX, K_MAX, unitVector } from './directions';
+import { K_MAX } from '../../steering/mode';
+import { unitVector } from '../../steering/vector';
+import { checkVectors, HIDDEN_MAX } from './directions';
 import { createBuffer } from './gpu-buffers';
 
 export class DirectionBuffers {

@@ -5,7 +5,9 @@
  * Residuals are row-major `// [rows, hidden]`; only rows [tokenOffset, tokenOffset + tokens)
  * are touched.
  */
-import { checkParams, checkVectors, SteerMode, unitVector, type SteerParam } from './directions';
+import { MODE_CODE } from '../../steering/mode';
+import { unitVector } from '../../steering/vector';
+import { checkParams, checkVectors, type SteerParam } from './directions';
 
 const f = Math.fround;
 
@@ -44,15 +46,15 @@ export function steerRef(
     for (let k = 0; k < vectors.length; k++) {
       const p = params[k];
       if (!p) continue;
-      if (p.mode === SteerMode.Add) {
+      if (p.mode === MODE_CODE.add) {
         const alpha = f(p.alpha);
         if (alpha === 0) continue;
         const v = vectors[k];
         for (let i = 0; i < hidden; i++) out[hb + i] = f(out[hb + i] + f(alpha * v[i]));
-      } else if (p.mode === SteerMode.Clamp || p.mode === SteerMode.Ablate) {
+      } else if (p.mode === MODE_CODE.clamp || p.mode === MODE_CODE.ablate) {
         const u = units[k];
         const d = dot(out, hb, u, hidden);
-        const c = p.mode === SteerMode.Clamp ? f(f(p.target) - d) : -d;
+        const c = p.mode === MODE_CODE.clamp ? f(f(p.target) - d) : -d;
         for (let i = 0; i < hidden; i++) out[hb + i] = f(out[hb + i] + f(c * u[i]));
       }
     }

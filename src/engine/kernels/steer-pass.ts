@@ -4,7 +4,8 @@
  */
 import steerWgsl from '../../../shaders/steer.wgsl?raw';
 import { DirectionBuffers } from './direction-buffers';
-import { K_MAX, packParams, type SteerParam } from './directions';
+import { K_MAX } from '../../steering/mode';
+import { packParams, type SteerParam } from './directions';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
 

@@ -2,8 +2,8 @@
  * Steering backend for the WASM EP (no WebGPU): the kernels' CPU references applied to the
  * residual on the CPU. Same semantics as the GPU backend, much slower.
  */
-import { normRef, readoutRef, steerRef, type SteerMode, type SteerParam } from '../kernels';
-import type { LayerPlan } from '../steering/plan';
+import { normRef, readoutRef, steerRef, type SteerParam } from '../kernels';
+import type { LayerPlan } from '../../steering/plan';
 import { ort, type OrtTensor } from './ort';
 import type { CutProjections, SteeringBackend } from './steering-backend';
 
@@ -28,7 +28,7 @@ export class CpuBackend implements SteeringBackend {
     const h = residual.data as Float32Array; // [1, tokens, hidden]
     const slots = this.plans[c]?.slots ?? [];
     const vectors = slots.map((s) => s.vector);
-    const params: SteerParam[] = slots.map((s) => ({ mode: s.mode as SteerMode, alpha: s.alpha, target: s.target }));
+    const params: SteerParam[] = slots.map((s) => ({ mode: s.mode, alpha: s.alpha, target: s.target }));
     if (this.measuring) this.norms[c].push(...normRef(h, tokens, this.hidden));
     const pre = readoutRef(h, 1, this.hidden, vectors, tokens - 1);
     const steered = steerRef(h, tokens, this.hidden, vectors, params);

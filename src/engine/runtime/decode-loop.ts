@@ -3,9 +3,10 @@
  * extends it), then sample → emit → feed one token at a time, until EOS, the token budget,
  * a stop request, or the context is full.
  */
-import type { FinishReason } from '../../worker/protocol';
+import type { FinishReason } from '../../protocol/messages';
 import type { KvCache } from './kv-cache';
-import { Sampler, type SamplingOptions } from './sampler';
+import type { SamplingOptions } from '../../shared/sampling';
+import { Sampler } from './sampler';
 
 export interface ForwardModel {
   readonly cache: KvCache;

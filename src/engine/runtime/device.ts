@@ -1,5 +1,5 @@
 /** What the browser's GPU can do: WebGPU present, shader-f16, adapter name and key limits. */
-import type { DeviceInfo } from '../../worker/protocol';
+import type { DeviceInfo } from '../../shared/device';
 
 const LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'] as const;
 

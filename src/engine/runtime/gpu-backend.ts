@@ -4,9 +4,10 @@
  * few floats to a staging buffer. Runs on ORT's own GPUDevice, so queue order alone keeps it
  * between the two session runs. Hidden states never leave the GPU.
  */
-import { DirectionBuffers, K_MAX, NormPass, ReadoutPass, SteerPass, type SteerParam, type SteerMode } from '../kernels';
+import { K_MAX } from '../../steering/mode';
+import { DirectionBuffers, NormPass, ReadoutPass, SteerPass, type SteerParam } from '../kernels';
 import { createBuffer, readBuffer } from '../kernels/gpu-buffers';
-import type { LayerPlan } from '../steering/plan';
+import type { LayerPlan } from '../../steering/plan';
 import { ort, type OrtTensor } from './ort';
 import type { CutProjections, SteeringBackend } from './steering-backend';
 
@@ -65,7 +66,7 @@ export class GpuBackend implements SteeringBackend {
       const cut = this.cuts[c];
       if (!cut) return;
       cut.steer.setDirections(plan.slots.map((s) => s.vector));
-      const params: SteerParam[] = plan.slots.map((s) => ({ mode: s.mode as SteerMode, alpha: s.alpha, target: s.target }));
+      const params: SteerParam[] = plan.slots.map((s) => ({ mode: s.mode, alpha: s.alpha, target: s.target }));
       cut.steer.setParams(params);
       this.slotCounts[c] = plan.slots.length;
     });

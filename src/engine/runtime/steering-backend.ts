@@ -4,7 +4,7 @@
  * WGSL kernels on ORT's GPUDevice (gpu-backend.ts) and their CPU references on the WASM EP
  * (cpu-backend.ts).
  */
-import type { LayerPlan } from '../steering/plan';
+import type { LayerPlan } from '../../steering/plan';
 import type { Interventor } from './chain';
 
 export interface CutProjections {

@@ -2,4 +2,3 @@
 export { cutModel, tapResiduals, residualName, type CutModel, type CutOptions, type GraphPart } from './split';
 export { keepLastTokenLogits } from './last-token';
 export { detectStyle, type ExportStyle } from './residual-names';
-export { insertResidualAdd } from './steer-reference';

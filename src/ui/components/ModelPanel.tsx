@@ -1,9 +1,10 @@
 import { appStore, useApp } from '../store';
 import type { Controller } from '../controller';
-import type { Dtype } from '../../worker/protocol';
+import type { Dtype } from '../../shared/dtype';
 import { DTYPE_CHOICES } from '../../presets/preset';
-import { CATALOG, F16_DTYPES, findCatalogModel, formatMb } from '../models/catalog';
-import { deviceFit, resolveDtype } from '../models/device-fit';
+import { CATALOG, findCatalogModel, formatMb } from '../models/catalog';
+import { F16_DTYPES, resolveDtype } from '../../shared/dtype';
+import { deviceFit } from '../models/device-fit';
 import { downloadRate, downloadTotals } from '../store/model-slice';
 
 function formatSeconds(s: number): string {
@@ -48,7 +49,7 @@ function CatalogPicker() {
   const device = useApp((s) => s.device);
   const dtype = resolveDtype(
     useApp((s) => s.dtypeChoice),
-    device,
+    !!device?.shaderF16,
   );
   const current = findCatalogModel(modelInput);
   return (
@@ -90,7 +91,7 @@ export function ModelPanel({ controller }: { controller: Controller }) {
   const error = useApp((s) => s.modelError);
   const { setModelInput, setDtypeChoice, setCutLayersInput } = appStore.getState();
   const catalogModel = findCatalogModel(modelInput);
-  const fit = deviceFit(device, resolveDtype(dtype, device), catalogModel);
+  const fit = deviceFit(device, resolveDtype(dtype, !!device?.shaderF16), catalogModel);
   return (
     <section className="panel" aria-labelledby="model-h">
       <h2 id="model-h">Model</h2>

@@ -1,7 +1,6 @@
 import { appStore, useApp } from '../store';
 import type { Controller } from '../controller';
-import type { InterventionMode } from '../../engine/steering/plan';
-import { MODES } from '../../presets/preset';
+import { MODES, type Mode } from '../../steering/mode';
 import type { TraitEntry } from '../store/steering-slice';
 import { NumberField } from './NumberField';
 import { SeparationChart } from './charts/SeparationChart';
@@ -46,7 +45,7 @@ function TraitAdvanced({ trait, apply, controller }: { trait: TraitEntry; apply:
           <select
             aria-label={`${trait.label} mode`}
             value={trait.mode}
-            onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as InterventionMode))}
+            onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as Mode))}
           >
             {MODES.map((m) => (
               <option key={m}>{m}</option>

@@ -2,7 +2,7 @@
  * Models offered in the picker. Sizes are approximate downloads of `onnx/model_<dtype>.onnx`
  * (+ external data) in MB; q4f16 and fp16 need the WebGPU `shader-f16` feature.
  */
-import type { Dtype } from '../../worker/protocol';
+import type { Dtype } from '../../shared/dtype';
 
 export interface CatalogModel {
   id: string;
@@ -15,7 +15,6 @@ export interface CatalogModel {
   onlyDtype?: Dtype;
 }
 
-export const F16_DTYPES: readonly Dtype[] = ['q4f16', 'fp16'];
 
 export const PLANTED_MODEL = '/local-models/traitlab/planted-cheerful/';
 

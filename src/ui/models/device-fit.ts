@@ -1,18 +1,15 @@
 /**
  * Whether the device can run a model in a dtype, with a plain-language reason when not.
  */
-import type { DeviceInfo, Dtype } from '../../worker/protocol';
-import { F16_DTYPES, type CatalogModel } from './catalog';
+import type { DeviceInfo } from '../../shared/device';
+import type { Dtype } from '../../shared/dtype';
+import { F16_DTYPES } from '../../shared/dtype';
+import type { CatalogModel } from './catalog';
 
 export interface Fit {
   ok: boolean;
   /** A warning or the reason it cannot run. */
   message?: string;
-}
-
-export function resolveDtype(choice: Dtype | 'auto', device: DeviceInfo | null): Dtype {
-  if (choice !== 'auto') return choice;
-  return device?.shaderF16 ? 'q4f16' : 'q4';
 }
 
 export function deviceFit(device: DeviceInfo | null, dtype: Dtype, model?: CatalogModel): Fit {

@@ -5,7 +5,9 @@
  */
 import type { CachedModel } from '../store/model-slice';
 
-export const MODEL_CACHES = ['traitlab-models', 'transformers-cache'] as const;
+import { MODEL_CACHES } from '../../shared/cache-names';
+
+
 
 /** The model a cached file URL belongs to: `org/name` for hub URLs, else the folder above `onnx/`. */
 export function modelOfUrl(url: string): string {

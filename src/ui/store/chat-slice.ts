@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
-import type { SamplingOptions } from '../../engine/runtime/sampler';
-import type { ChatMessage, GenerateResult } from '../../worker/protocol';
+import type { SamplingOptions } from '../../shared/sampling';
+import type { GenerateResult } from '../../protocol/messages';
+import type { ChatMessage } from '../../shared/chat';
 import type { AppState } from './index';
 
 export interface ChatSlice {

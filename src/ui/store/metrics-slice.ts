@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { Projections } from '../../worker/protocol';
+import type { Projections } from '../../protocol/messages';
 import type { AppState } from './index';
 
 export interface TokenPoint {

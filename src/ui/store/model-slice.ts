@@ -1,5 +1,7 @@
 import type { StateCreator } from 'zustand';
-import type { DeviceInfo, Dtype, ModelInfo, ProgressInfo } from '../../worker/protocol';
+import type { ModelInfo, ProgressInfo } from '../../protocol/messages';
+import type { DeviceInfo } from '../../shared/device';
+import type { Dtype } from '../../shared/dtype';
 import type { AppState } from './index';
 
 export interface FileProgressView {

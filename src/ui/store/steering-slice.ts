@@ -1,9 +1,9 @@
 import type { StateCreator } from 'zustand';
-import type { InterventionMode } from '../../engine/steering/plan';
-import type { TraitVector } from '../../engine/steering/vector';
+import type { Mode } from '../../steering/mode';
+import type { TraitVector } from '../../steering/vector';
 import type { Calibration } from '../../traits/calibration';
 import type { TraitIndexEntry } from '../../traits/dataset';
-import type { LayerSeparation } from '../../traits/vector-json';
+import type { SeparationSummary } from '../../traits/vector-json';
 import type { AppState } from './index';
 
 /** One slider row: a built-in trait (from public/traits/index.json) or a custom one. */
@@ -12,7 +12,7 @@ export interface TraitEntry {
   label: string;
   /** -1..1, units of the layer's typical residual norm. */
   strength: number;
-  mode: InterventionMode;
+  mode: Mode;
   /** null = the model's default steering layer. */
   layer: number | null;
   enabled: boolean;
@@ -24,7 +24,7 @@ export interface TraitEntry {
 /** What extraction (or an imported vector file) knows about a trait beyond its direction. */
 export interface TraitData {
   calibration?: Record<number, Calibration>;
-  separation?: Record<number, LayerSeparation>;
+  separation?: Record<number, SeparationSummary>;
   bestLayer?: number;
 }
 
@@ -47,7 +47,7 @@ export interface SteeringSlice {
   setTraitIndexError(message: string | null): void;
   setBuiltinTraits(entries: readonly TraitIndexEntry[]): void;
   setStrength(traitId: string, strength: number): void;
-  setMode(traitId: string, mode: InterventionMode): void;
+  setMode(traitId: string, mode: Mode): void;
   setLayer(traitId: string, layer: number | null): void;
   setEnabled(traitId: string, enabled: boolean): void;
   resetStrengths(): void;

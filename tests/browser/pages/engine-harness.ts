@@ -4,9 +4,11 @@
  */
 import { configureOrt } from '../../../src/engine/runtime/ort';
 import type { GpuBackend } from '../../../src/engine/runtime/gpu-backend';
-import type { TraitSetting } from '../../../src/engine/steering/plan';
-import type { ChatMessage, ModelSource, WireVector } from '../../../src/worker/protocol';
-import { GREEDY } from '../../../src/engine/runtime/sampler';
+import type { ModeCode } from '../../../src/steering/mode';
+import type { TraitSetting } from '../../../src/steering/plan';
+import type { ModelSource, WireVector } from '../../../src/protocol/messages';
+import type { ChatMessage } from '../../../src/shared/chat';
+import { GREEDY } from '../../../src/shared/sampling';
 
 configureOrt('/ort/');
 const { Engine } = await import('../../../src/engine/engine');
@@ -68,7 +70,7 @@ const harness = {
    */
   async logitsWithPlans(opts: {
     tokens: number[];
-    plans: { layer: number; slots: { vector: number[]; mode: number; alpha: number; target: number }[] }[];
+    plans: { layer: number; slots: { vector: number[]; mode: ModeCode; alpha: number; target: number }[] }[];
     capture?: boolean;
   }) {
     const m = engine.internals();

@@ -4,8 +4,9 @@
  * test can compare with onnxruntime-node references. Floats travel as base64 of f32 bytes.
  */
 import { configureOrt } from '../../../src/engine/runtime/ort';
-import type { ExtractProgress, ExtractRequest } from '../../../src/engine/extraction/types';
-import type { ChatMessage, ModelSource } from '../../../src/worker/protocol';
+import type { ExtractProgress, ExtractRequest } from '../../../src/protocol/extraction';
+import type { ModelSource } from '../../../src/protocol/messages';
+import type { ChatMessage } from '../../../src/shared/chat';
 
 configureOrt('/ort/');
 const { Engine } = await import('../../../src/engine/engine');

@@ -1,8 +1,8 @@
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
-import type { LayerSeparation } from '../../../traits/vector-json';
+import type { SeparationSummary } from '../../../traits/vector-json';
 
 /** Per-layer separation of a trait's extraction (effect size per residual layer). */
-export function SeparationChart({ separation, bestLayer, label }: { separation: Record<number, LayerSeparation>; bestLayer?: number; label: string }) {
+export function SeparationChart({ separation, bestLayer, label }: { separation: Record<number, SeparationSummary>; bestLayer?: number; label: string }) {
   const data = Object.entries(separation)
     .map(([layer, s]) => ({ layer: Number(layer), effect: Number.isFinite(s.effectSize) ? s.effectSize : 10, accuracy: s.accuracy }))
     .sort((a, b) => a.layer - b.layer);

@@ -1,0 +1,21 @@
+/**
+ * What the engine offers, as the worker's handler drives it: the in-worker Engine implements
+ * it, and tests drive the handler with fakes of it. The UI never sees it: it talks to the
+ * worker through the typed messages (messages.ts) via src/client/.
+ */
+import type { DeviceInfo } from '../shared/device';
+import type { TraitSetting } from '../steering/plan';
+import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
+import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, TokenEvent, WireVector } from './messages';
+
+export interface EngineApi {
+  load(source: ModelSource, onProgress: (p: ProgressInfo) => void): Promise<ModelInfo>;
+  generate(request: GenerateRequest, onToken: (t: TokenEvent) => void): Promise<GenerateResult>;
+  stop(): void;
+  setVectors(vectors: WireVector[]): void;
+  setSteering(settings: TraitSetting[]): void;
+  resetCache(): void;
+  device(): Promise<DeviceInfo>;
+  /** Trait extraction (optional so engines without it still satisfy the API); stop() cancels it. */
+  extract?(request: ExtractRequest, onProgress: (p: ExtractProgress) => void): Promise<ExtractResult>;
+}

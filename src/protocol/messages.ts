@@ -1,0 +1,118 @@
+/**
+ * The one typed protocol between the UI thread and the engine worker: tagged unions in both
+ * directions, every request carries an id, progress is its own message, errors are {name, message}.
+ */
+import type { ChatMessage } from '../shared/chat';
+import type { DeviceInfo } from '../shared/device';
+import type { Dtype } from '../shared/dtype';
+import type { SamplingOptions } from '../shared/sampling';
+import type { TraitSetting } from '../steering/plan';
+import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
+
+export type { ExtractProgress, ExtractRequest, ExtractResult };
+
+export interface ModelSource {
+  /** Hub id (`HuggingFaceTB/SmolLM2-360M-Instruct`) or the base URL of a folder in hub layout. */
+  model: string;
+  revision?: string;
+  /** Omitted = chosen from the device (shader-f16 → q4f16, else q4). */
+  dtype?: Dtype;
+  /** Residual after these layers is cut out for steering/readout; omitted = the middle layer. */
+  cutLayers?: number[];
+  /** Hub host override (tests point this at a local server); default the Hugging Face hub. */
+  remoteHost?: string;
+}
+
+export interface ModelInfo {
+  model: string;
+  dtype: Dtype;
+  style: 'optimum' | 'model-builder';
+  numLayers: number;
+  hidden: number;
+  vocabSize: number;
+  contextLength: number;
+  cutLayers: number[];
+  /** Typical residual norm per cut layer: strength 1.0 means a change of this size. */
+  typicalNorm: Record<number, number>;
+  device: DeviceInfo;
+  loadMs: number;
+}
+
+export interface ProgressInfo {
+  phase: 'download' | 'prepare' | 'compile' | 'calibrate';
+  file?: string;
+  loaded: number;
+  total: number;
+  message: string;
+}
+
+export interface GenerateRequest {
+  messages: ChatMessage[];
+  sampling: SamplingOptions;
+  maxNewTokens: number;
+  /** Reuse the KV cache of earlier turns when the new prompt extends it (default true). */
+  reuseCache?: boolean;
+}
+
+/** Per trait: projection of the residual onto the trait's unit direction, before and after steering. */
+export type Projections = Record<string, { pre: number; post: number }>;
+
+export interface TokenEvent {
+  index: number;
+  tokenId: number;
+  text: string;
+  projections: Projections;
+}
+
+export type FinishReason = 'eos' | 'max-tokens' | 'stopped' | 'context-full';
+
+export interface GenerateResult {
+  finishReason: FinishReason;
+  promptTokens: number;
+  /** Prompt tokens actually run (the rest came from the KV cache). */
+  prefillTokens: number;
+  generatedTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  text: string;
+}
+
+/** A trait vector on the wire: layers as plain arrays of numbers (structured-cloned). */
+export interface WireVector {
+  traitId: string;
+  model: string;
+  hidden: number;
+  layers: Record<number, Float32Array>;
+}
+
+export type Request =
+  | { id: number; type: 'load'; source: ModelSource }
+  | { id: number; type: 'generate'; request: GenerateRequest }
+  | { id: number; type: 'stop' }
+  | { id: number; type: 'setVectors'; vectors: WireVector[] }
+  | { id: number; type: 'setSteering'; settings: TraitSetting[] }
+  | { id: number; type: 'resetCache' }
+  | { id: number; type: 'device' }
+  /** Extract trait vectors for the loaded model (progress: 'extractProgress'; result: 'extracted'; cancel with 'stop'). */
+  | { id: number; type: 'extract'; request: ExtractRequest };
+
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+export type Response =
+  | { id: number; type: 'progress'; progress: ProgressInfo }
+  | { id: number; type: 'loaded'; info: ModelInfo }
+  | { id: number; type: 'token'; token: TokenEvent }
+  | { id: number; type: 'done'; result: GenerateResult }
+  | { id: number; type: 'device'; device: DeviceInfo }
+  | { id: number; type: 'ok' }
+  | { id: number; type: 'extractProgress'; progress: ExtractProgress }
+  | { id: number; type: 'extracted'; result: ExtractResult }
+  | { id: number; type: 'error'; error: WireError };
+
+export function toWireError(err: unknown): WireError {
+  if (err instanceof Error) return { name: err.name || 'Error', message: err.message };
+  return { name: 'Error', message: String(err) };
+}

@@ -1,0 +1,457 @@
+/**
+ * Trait extraction on WebGPU (headless Chromium, SwiftShader) through
+ * tests/browser/pages/extraction-harness.ts:
+ *  - the statistics kernels (extract_stats.wgsl, pca_power.wgsl) against their CPU references,
+ *    inside a validation error scope;
+ *  - Engine.extract on tiny-llama against an onnxruntime-node reference (tapResiduals + the
+ *    CPU math of src/traits/extract-math.ts on the very same tokens);
+ *  - the planted-trait model: both methods recover the planted direction at the planted layer,
+ *    the layer rule picks it, held-out readout separates the personas, calibration maps the
+ *    held-out means to ±1;
+ *  - the IndexedDB cache (second run identical, fromCache) and cancellation (engine still usable).
+ * Prompt counts are kept small (SwiftShader on 2 cores).
+ */
+import { readControlVector, writeControlVector } from '../../../src/traits/gguf';
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accumulateRef, fixSignTowardHigh, meanDiffRef, pcaPowerRef, statsState } from '../../../src/engine/kernels/stats-reference';
+import { tapResiduals } from '../../../src/engine/surgery';
+import { PLANTED } from '../../../src/testmodels/planted';
+import { calibrate, score } from '../../../src/traits/calibration';
+import { chooseLayer, meanDifference, pcaDirection, project, separation } from '../../../src/traits/extract-math';
+import { cosine, unitVector } from '../../../src/steering/vector';
+import { poolPositions } from '../../../src/traits/prompts';
+import type { ExtractRequest } from '../../../src/protocol/extraction';
+import { baseUrl, launchBrowser, type BrowserHandle } from '../../support/browser';
+import type { ExtractionHarness, StatsCase, StatsResult, WireExtracted } from '../pages/extraction-harness';
+import { mulberry32 } from '../../../src/shared/rng';
+
+// ---------- helpers ----------
+
+function normals(rand: () => number, n: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(rand(), 1e-12);
+    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand()) * scale;
+  }
+  return out;
+}
+
+const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+const unb64 = (s: string): Float32Array => {
+  const buf = Buffer.from(s, 'base64');
+  const copy = new Uint8Array(buf.byteLength);
+  copy.set(buf);
+  return new Float32Array(copy.buffer);
+};
+
+function expectClose(got: Float32Array, ref: Float32Array, what: string, atol: number, rtol: number): void {
+  expect(got.length, `${what}: length`).toBe(ref.length);
+  for (let i = 0; i < ref.length; i++) {
+    const excess = Math.abs(got[i] - ref[i]) - (atol + rtol * Math.abs(ref[i]));
+    if (!(excess <= 0)) throw new Error(`${what}: element ${i} gpu=${got[i]} ref=${ref[i]} exceeds tolerance by ${excess}`);
+  }
+}
+
+function rowOf(a: Float32Array, r: number, hidden: number): Float32Array {
+  return a.subarray(r * hidden, (r + 1) * hidden);
+}
+
+let browser: BrowserHandle;
+let page: Page;
+
+function call<K extends keyof ExtractionHarness>(fn: K, ...args: Parameters<ExtractionHarness[K]>): Promise<Awaited<ReturnType<ExtractionHarness[K]>>> {
+  return page.evaluate(
+    ([f, a]) => (window as unknown as { extraction: Record<string, (...x: unknown[]) => unknown> }).extraction[f as string](...(a as unknown[])),
+    [fn, args] as const,
+  ) as Promise<Awaited<ReturnType<ExtractionHarness[K]>>>;
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  page = await browser.open('/tests/browser/pages/extraction.html');
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+// ---------- kernels ----------
+
+interface KernelShape {
+  hidden: number;
+  layers: number;
+  pairs: number;
+  rows: number;
+  count: number;
+  grid?: number;
+  pad?: number;
+  submitEach?: boolean;
+}
+
+/** Random prompts (high then low per pair), GPU run, and the CPU reference state. */
+async function statsCase(s: KernelShape, seed: number, pca?: { iterations: number; center: boolean }) {
+  const rand = mulberry32(seed);
+  const ref = statsState(s.hidden, s.layers, s.pairs);
+  const prompts: StatsCase['prompts'] = [];
+  // A shared "trait" offset so the PCA has a dominant direction (like real data).
+  const trait = normals(rand, s.hidden, 1);
+  for (let p = 0; p < s.pairs; p++) {
+    for (const cls of [0, 1] as const) {
+      const first = Math.floor(rand() * (s.rows - s.count + 1));
+      const residuals = Array.from({ length: s.layers }, (_, l) => {
+        const h = normals(rand, s.rows * s.hidden);
+        const sign = (cls === 0 ? 1 : -1) * (1 + 0.3 * rand()) * (l + 1) * 0.5;
+        for (let r = 0; r < s.rows; r++) for (let i = 0; i < s.hidden; i++) h[r * s.hidden + i] += sign * trait[i];
+        accumulateRef(ref, h, { layer: l, first, count: s.count, cls, pair: p });
+        return h;
+      });
+      prompts.push({ residuals: residuals.map(b64), first, count: s.count, cls, pair: p });
+    }
+  }
+  const spec: StatsCase = {
+    hidden: s.hidden,
+    layers: s.layers,
+    maxPairs: s.pairs,
+    prompts,
+    nHigh: s.pairs,
+    nLow: s.pairs,
+    pca: pca ? { pairs: s.pairs, ...pca } : undefined,
+    padBytes: s.pad,
+    maxWorkgroupsPerDimension: s.grid,
+    submitEach: s.submitEach,
+  };
+  const res: StatsResult = await call('runStats', spec);
+  expect(res.exception, 'TS exception').toBeNull();
+  expect(res.error, 'WebGPU validation error').toBeNull();
+  return { res, ref, meanDiff: meanDiffRef(ref, s.pairs, s.pairs) };
+}
+
+describe('statistics kernels vs CPU references', () => {
+  const shapes: KernelShape[] = [
+    { hidden: 64, layers: 3, pairs: 4, rows: 5, count: 1 },
+    { hidden: 1000, layers: 2, pairs: 3, rows: 9, count: 3, pad: 64, submitEach: true },
+    { hidden: 200, layers: 2, pairs: 2, rows: 4, count: 4, grid: 3 }, // 2D grids: 4 workgroups as 3 x 2, finalize 7 as 3 x 3
+  ];
+  for (const s of shapes) {
+    it(`accumulate + finalize_mean: hidden=${s.hidden} layers=${s.layers} pairs=${s.pairs} pooled=${s.count}/${s.rows}${s.grid ? ` grid<=${s.grid}` : ''}`, async () => {
+      const { res, ref, meanDiff } = await statsCase(s, 17 + s.hidden);
+      expectClose(unb64(res.sums), ref.sums, 'sums', 1e-5, 1e-5);
+      expectClose(unb64(res.diffs), ref.diffs, 'diffs', 1e-5, 1e-5);
+      expectClose(unb64(res.meanDiff), meanDiff, 'meanDiff', 1e-5, 1e-5);
+    });
+  }
+
+  const pcaShapes: (KernelShape & { iterations: number; center: boolean })[] = [
+    { hidden: 64, layers: 3, pairs: 6, rows: 2, count: 1, iterations: 30, center: false },
+    { hidden: 300, layers: 2, pairs: 12, rows: 1, count: 1, iterations: 60, center: true },
+    { hidden: 8192, layers: 1, pairs: 3, rows: 1, count: 1, iterations: 10, center: false },
+  ];
+  for (const s of pcaShapes) {
+    it(`pca power iteration: hidden=${s.hidden} layers=${s.layers} pairs=${s.pairs} iterations=${s.iterations}${s.center ? ' centered' : ''}`, async () => {
+      const { res, ref, meanDiff } = await statsCase(s, 99 + s.hidden, { iterations: s.iterations, center: s.center });
+      const gpu = unb64(res.pca!);
+      const cpu = pcaPowerRef(ref.diffs, meanDiff, s, s.iterations, s.center);
+      expectClose(gpu, cpu, 'pca vectors', 2e-4, 1e-3);
+      for (let l = 0; l < s.layers; l++) {
+        // Same direction as extract-math's converged PCA of the paired differences, sign toward high.
+        const diffs = Array.from({ length: s.pairs }, (_, p) => ref.diffs.slice((p * s.layers + l) * s.hidden, (p * s.layers + l + 1) * s.hidden));
+        const zeros = diffs.map(() => new Float32Array(s.hidden));
+        const want = pcaDirection(diffs, zeros, { center: s.center });
+        const got = fixSignTowardHigh(rowOf(gpu, l, s.hidden), rowOf(meanDiff, l, s.hidden));
+        expect(cosine(got, want), `layer ${l}`).toBeGreaterThan(0.9999);
+      }
+    });
+  }
+});
+
+// ---------- CPU reference of a whole extraction ----------
+
+type PromptSet = Awaited<ReturnType<ExtractionHarness['prompts']>>[number];
+
+function i64(v: number[]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
+}
+
+async function cpuTapped(modelPath: string, numLayers: number): Promise<ort.InferenceSession> {
+  const bytes = new Uint8Array(readFileSync(modelPath));
+  return ort.InferenceSession.create(
+    tapResiduals(
+      bytes,
+      Array.from({ length: numLayers }, (_, i) => i),
+    ),
+  );
+}
+
+/** Pooled residual per layer for one prompt (onnxruntime-node, CPU). */
+async function cpuPooled(
+  s: ort.InferenceSession,
+  side: { tokens: number[]; first: number; count: number },
+  numLayers: number,
+  hidden: number,
+  kv: { heads: number; dim: number },
+): Promise<Float32Array[]> {
+  const n = side.tokens.length;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of s.inputNames) {
+    if (name === 'input_ids') feeds[name] = i64(side.tokens);
+    else if (name === 'attention_mask') feeds[name] = i64(new Array(n).fill(1));
+    else if (name === 'position_ids') feeds[name] = i64(Array.from({ length: n }, (_, i) => i));
+    else feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, kv.heads, 0, kv.dim]);
+  }
+  const out = await s.run(feeds);
+  const positions = Array.from({ length: side.count }, (_, i) => side.first + i);
+  return Array.from({ length: numLayers }, (_, l) => poolPositions(out[`residual.${l}`].data as Float32Array, hidden, positions));
+}
+
+interface CpuActivations {
+  train: { high: Float32Array[][]; low: Float32Array[][] };
+  held: { high: Float32Array[][]; low: Float32Array[][] };
+}
+
+async function cpuActivations(
+  s: ort.InferenceSession,
+  set: PromptSet,
+  numLayers: number,
+  hidden: number,
+  kv: { heads: number; dim: number },
+): Promise<CpuActivations> {
+  const collect = async (pairs: PromptSet['extraction']) => {
+    const high: Float32Array[][] = Array.from({ length: numLayers }, () => []);
+    const low: Float32Array[][] = Array.from({ length: numLayers }, () => []);
+    for (const p of pairs) {
+      const h = await cpuPooled(s, p.high, numLayers, hidden, kv);
+      const l = await cpuPooled(s, p.low, numLayers, hidden, kv);
+      for (let L = 0; L < numLayers; L++) {
+        high[L].push(h[L]);
+        low[L].push(l[L]);
+      }
+    }
+    return { high, low };
+  };
+  return { train: await collect(set.extraction), held: await collect(set.evaluation) };
+}
+
+function cpuExtract(a: CpuActivations, method: 'mean-diff' | 'pca', numLayers: number, iterations: number) {
+  const vectors: Float32Array[] = [];
+  const effect = new Map<number, number>();
+  const seps = [];
+  for (let L = 0; L < numLayers; L++) {
+    const v = method === 'pca' ? pcaDirection(a.train.high[L], a.train.low[L], { maxIter: iterations }) : meanDifference(a.train.high[L], a.train.low[L]);
+    vectors.push(v);
+    const u = unitVector(v);
+    const sep = separation(project(a.held.high[L], u), project(a.held.low[L], u));
+    seps.push(sep);
+    effect.set(L, sep.effectSize);
+  }
+  const best = chooseLayer(effect, numLayers);
+  const u = unitVector(vectors[best]);
+  const cal = calibrate(project(a.held.high[best], u), project(a.held.low[best], u));
+  return { vectors, seps, best, cal };
+}
+
+function checkAgainstCpu(gpu: WireExtracted, cpu: ReturnType<typeof cpuExtract>, numLayers: number): void {
+  for (let L = 0; L < numLayers; L++) {
+    const v = unb64(gpu.layers[L]);
+    expect(cosine(v, cpu.vectors[L]), `layer ${L} cosine`).toBeGreaterThan(0.999);
+    if (gpu.method === 'mean-diff') expect(Math.abs(Math.hypot(...v) / Math.hypot(...cpu.vectors[L]) - 1), `layer ${L} norm`).toBeLessThan(5e-3);
+    const s = gpu.separation.find((x) => x.layer === L)!;
+    expect(s.accuracy).toBeCloseTo(cpu.seps[L].accuracy, 6);
+    expect(Math.abs(s.effectSize - cpu.seps[L].effectSize)).toBeLessThan(0.02 * Math.max(1, Math.abs(cpu.seps[L].effectSize)));
+  }
+  expect(gpu.bestLayer).toBe(cpu.best);
+  expect(gpu.calibration.layer).toBe(cpu.best);
+  const tol = 0.01 * Math.abs(cpu.cal.scale) + 1e-3;
+  expect(Math.abs(gpu.calibration.center - cpu.cal.center)).toBeLessThan(tol);
+  expect(Math.abs(gpu.calibration.scale - cpu.cal.scale)).toBeLessThan(tol);
+}
+
+// ---------- tiny-llama vs CPU ----------
+
+// The built-in chats are ~140 tokens with the tiny byte-level tokenizer (~1 s per prefill on
+// SwiftShader): the CPU comparisons use a short trait and short questions instead.
+const SHORT_TRAIT = {
+  format: 'traitlab-trait/1' as const,
+  id: 'short-test',
+  label: 'Short test trait',
+  description: '',
+  high: 'loud',
+  low: 'quiet',
+  pairs: ['loud/quiet', 'bold/shy', 'wild/calm', 'glad/sad', 'fast/slow'].map((w) => ({ high: `Be ${w.split('/')[0]}.`, low: `Be ${w.split('/')[1]}.` })),
+};
+const SHORT_QUESTIONS = {
+  format: 'traitlab-questions/1' as const,
+  version: 'short-1',
+  questions: ['Hi?', 'Why?', 'Cats?', 'Rain?', 'Tea?', 'Sea?', 'Sun?', 'Art?', 'Maps?', 'Jazz?'],
+  split: { extraction: [0, 2, 4, 6, 8], evaluation: [1, 3, 5, 7, 9] },
+};
+
+describe('extraction on tiny-llama (fp32, Optimum) vs onnxruntime-node', () => {
+  const NUM_LAYERS = 4;
+  const HIDDEN = 64;
+  const KV = { heads: 2, dim: 16 };
+  const base: ExtractRequest = { traits: [SHORT_TRAIT], questions: SHORT_QUESTIONS, maxPairs: 3, maxQuestions: { extraction: 3, evaluation: 2 }, cache: false };
+  let session: ort.InferenceSession;
+  let first: WireExtracted;
+
+  beforeAll(async () => {
+    const info = await call('load', { model: 'traitlab/tiny-llama', remoteHost: `${baseUrl()}/hub/`, dtype: 'fp32' });
+    expect(info.numLayers).toBe(NUM_LAYERS);
+    session = await cpuTapped('.models/traitlab/tiny-llama/onnx/model.onnx', NUM_LAYERS);
+    await call('clearCache');
+  });
+
+  const cases: { method: 'mean-diff' | 'pca'; positions: 'last' | 'reply-prompt'; req: ExtractRequest; prompts: [number, number] }[] = [
+    { method: 'mean-diff', positions: 'last', req: { ...base, cache: true }, prompts: [18, 12] },
+    { method: 'pca', positions: 'last', req: { ...base, cache: true }, prompts: [18, 12] },
+    { method: 'mean-diff', positions: 'reply-prompt', req: { ...base, maxPairs: 2, maxQuestions: { extraction: 2, evaluation: 2 } }, prompts: [8, 8] },
+  ];
+  for (const c of cases) {
+    it(`${c.method}, positions=${c.positions}: vectors (cos > 0.999), separation, layer and calibration match`, async () => {
+      const req: ExtractRequest = { ...c.req, method: c.method, positions: c.positions };
+      const [set] = await call('prompts', req);
+      const r = await call('extract', req);
+      expect(r.error).toBeNull();
+      expect(r.validation).toBeNull();
+      expect(r.traits).toHaveLength(1);
+      const gpu = r.traits[0];
+      // (The pca run uses the cache too: another method is another key.)
+      expect(gpu).toMatchObject({
+        traitId: 'short-test',
+        method: c.method,
+        positions: c.positions,
+        fromCache: false,
+        prompts: { extraction: c.prompts[0], evaluation: c.prompts[1] },
+        datasetVersion: set.version,
+        dtype: 'fp32',
+      });
+      expect(Object.keys(gpu.layers).map(Number)).toEqual([0, 1, 2, 3]);
+      // One progress event per prompt (plus a 0/n start per phase).
+      expect(r.progress.filter((p) => p.includes(':extraction:') && !p.includes(':0/'))).toHaveLength(c.prompts[0]);
+      expect(r.progress.filter((p) => p.includes(':evaluation:') && !p.includes(':0/'))).toHaveLength(c.prompts[1]);
+      const acts = await cpuActivations(session, set, NUM_LAYERS, HIDDEN, KV);
+      checkAgainstCpu(gpu, cpuExtract(acts, c.method, NUM_LAYERS, 100), NUM_LAYERS);
+      if (c.method === 'mean-diff' && c.positions === 'last') first = gpu;
+    });
+  }
+
+  it('cache: a second extraction comes from IndexedDB with identical floats', async () => {
+    expect(first, 'needs the first mean-diff run').toBeDefined();
+    const second = await call('extract', { ...base, cache: true, method: 'mean-diff' });
+    expect(second.error).toBeNull();
+    expect(second.traits[0].fromCache).toBe(true);
+    expect(second.progress.some((p) => p.includes(':cached:'))).toBe(true);
+    expect(second.progress.some((p) => p.includes(':extraction:'))).toBe(false);
+    expect(second.traits[0].layers).toEqual(first.layers); // base64 of the f32 bytes: bit-identical
+    expect(second.traits[0].calibration).toEqual(first.calibration);
+    expect(second.traits[0].separation).toEqual(first.separation);
+    // Same trait with other prompts: another dataset version, so not cached.
+    const [other] = await call('prompts', { ...base, maxQuestions: { extraction: 1, evaluation: 1 } });
+    expect(other.version).not.toBe(first.datasetVersion);
+  });
+
+  it('cancellation: stop() between prompts rejects with AbortError and the engine stays usable', async () => {
+    const chat = [{ role: 'user' as const, content: 'Hello there.' }];
+    const before = await call('logits', chat);
+    const stopped = await call('extract', { ...base, method: 'pca' }, 3);
+    expect(stopped.error?.name).toBe('AbortError');
+    expect(stopped.validation).toBeNull();
+    expect(stopped.traits).toHaveLength(0);
+    expect(stopped.progress.filter((p) => p.includes(':extraction:')).length).toBeLessThanOrEqual(3);
+    // The engine's own sessions are untouched: the same logits, bit for bit.
+    expect(await call('logits', chat)).toBe(before);
+  });
+
+  it('forwards-only baseline (bench) runs the same prompts through a new tapped session; built-in traits by id', async () => {
+    const req: ExtractRequest = { traits: ['extraversion'], traitsBaseUrl: '/traits/', maxPairs: 1, maxQuestions: { extraction: 1, evaluation: 1 } };
+    const [set] = await call('prompts', req);
+    const r = await call('forwardsOnly', req);
+    expect(r.prompts).toBe(4);
+    const tokens = [...set.extraction, ...set.evaluation].reduce((n, p) => n + p.high.tokens.length + p.low.tokens.length, 0);
+    expect(r.tokens).toBe(tokens);
+    expect(r.forwardMs).toBeGreaterThan(0);
+  });
+});
+
+// ---------- planted-trait model ----------
+
+describe('extraction on the planted-trait model', () => {
+  const C = PLANTED.config;
+  const P = PLANTED.layer;
+  const KV = { heads: C.numKvHeads, dim: C.headDim };
+  const req: ExtractRequest = {
+    traits: ['planted-cheerful'],
+    maxPairs: 2,
+    maxQuestions: { extraction: 2, evaluation: 2 },
+    cache: false,
+    traitsBaseUrl: '/traits/',
+  };
+  let session: ort.InferenceSession;
+  let set: PromptSet;
+  let heldAtP: { high: Float32Array[]; low: Float32Array[] };
+
+  beforeAll(async () => {
+    const info = await call('load', { model: PLANTED.modelId, remoteHost: `${baseUrl()}/hub/`, dtype: 'fp32' });
+    expect(info.numLayers).toBe(C.numLayers);
+    session = await cpuTapped(`.models/${PLANTED.modelId}/onnx/model.onnx`, C.numLayers);
+    [set] = await call('prompts', req);
+    const acts = await cpuActivations(session, { ...set, extraction: [] }, C.numLayers, C.hiddenSize, KV);
+    heldAtP = { high: acts.held.high[P], low: acts.held.low[P] };
+  });
+
+  for (const method of ['mean-diff', 'pca'] as const) {
+    it(`${method}: recovers the planted direction, picks the planted layer, separates and calibrates held-out personas`, async () => {
+      const r = await call('extract', { ...req, method });
+      expect(r.error).toBeNull();
+      expect(r.validation).toBeNull();
+      const t = r.traits[0];
+      const v = unb64(t.layers[P]);
+      const cos = cosine(v, PLANTED.direction);
+      const sepP = t.separation.find((s) => s.layer === P)!;
+      console.log(
+        `planted ${method}: cos(v_P, d) = ${cos.toFixed(4)}; best layer ${t.bestLayer}; d at P ${sepP.effectSize.toFixed(2)}; ` +
+          t.separation.map((s) => `L${s.layer} d=${s.effectSize.toFixed(2)}`).join(' '),
+      );
+      expect(cos).toBeGreaterThan(0.9);
+      expect(t.bestLayer).toBe(P);
+      expect(sepP.accuracy).toBe(1);
+      for (const s of t.separation) if (s.layer !== P) expect(s.effectSize).toBeLessThan(sepP.effectSize);
+      // Calibration: held-out means (recomputed on the CPU with the GPU's vector) read as ±1.
+      const u = unitVector(v);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const cal = { center: t.calibration.center, scale: t.calibration.scale };
+      expect(t.calibration.layer).toBe(P);
+      expect(score(mean(project(heldAtP.high, u)), cal)).toBeCloseTo(1, 2);
+      expect(score(mean(project(heldAtP.low, u)), cal)).toBeCloseTo(-1, 2);
+    });
+  }
+
+  it('every built-in trait extracts, is cached, and reloads from the cache bit for bit (GGUF round trip too)', async () => {
+    const index = JSON.parse(readFileSync('public/traits/index.json', 'utf8')) as { traits: { id: string }[] };
+    const ids = index.traits.map((t) => t.id);
+    expect(ids.length).toBeGreaterThanOrEqual(9); // Big Five + 3 user traits + the planted one
+    const quick: ExtractRequest = { traits: ids, traitsBaseUrl: '/traits/', maxPairs: 1, maxQuestions: { extraction: 1, evaluation: 1 } };
+    await call('clearCache');
+    const first = await call('extract', quick);
+    expect(first.error).toBeNull();
+    expect(first.validation).toBeNull();
+    expect(first.traits.map((t) => t.traitId).sort()).toEqual([...ids].sort());
+    expect(first.traits.every((t) => !t.fromCache)).toBe(true);
+    const again = await call('extract', quick);
+    expect(again.traits.every((t) => t.fromCache)).toBe(true);
+    expect(again.progress.some((p) => p.includes(':extraction:'))).toBe(false);
+    for (const [i, t] of again.traits.entries()) {
+      expect(t.layers).toEqual(first.traits[i].layers);
+      // llama.cpp GGUF round trip: identical floats for every layer it can hold (1..n-1).
+      const layers = Object.fromEntries(
+        Object.entries(t.layers)
+          .filter(([l]) => Number(l) > 0)
+          .map(([l, b]) => [Number(l), unb64(b)]),
+      );
+      const back = readControlVector(writeControlVector({ model: PLANTED.modelId, hidden: C.hiddenSize, layers }), C.hiddenSize);
+      for (const [l, x] of Object.entries(layers)) expect(Array.from(back.layers[Number(l)])).toEqual(Array.from(x));
+    }
+  });
+});
