@@ -71,7 +71,7 @@ export function resolveModelPath(url: string, modelsDir = join(root, '.models'))
   if (site && SITE_MODELS.includes(site[1])) rel = join(site[1], site[2]);
   if (!rel) return null;
   const file = normalize(join(modelsDir, rel));
-  if (!file.startsWith(modelsDir + '/') || file.includes('/.')) return null; // no stamp files
+  if (!file.startsWith(modelsDir + '/') || file.slice(modelsDir.length).includes('/.')) return null; // no stamp files
   return file;
 }
 
