@@ -2,6 +2,6 @@
 import { EngineClient } from './engine-client';
 
 export function createEngine(): EngineClient {
-  const worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'traitlab-engine' });
-  return new EngineClient(worker);
+  // A factory, so the client can start a fresh worker after a lost GPU device.
+  return new EngineClient(() => new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'traitlab-engine' }));
 }

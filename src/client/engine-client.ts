@@ -2,7 +2,7 @@
  * The UI's typed client for the engine worker. UI code talks to this only; it never touches
  * onnxruntime-web or GPU objects.
  */
-import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Request, Response, TokenEvent, WireError, WireVector, ExtractProgress, ExtractRequest, ExtractResult } from '../protocol/messages';
+import type { ErrorDetail, GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Request, Response, TokenEvent, WireError, WireVector, ExtractProgress, ExtractRequest, ExtractResult } from '../protocol/messages';
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
 
@@ -11,12 +11,15 @@ export interface WorkerLike {
   postMessage(msg: Request): void;
   addEventListener(type: 'message', fn: (ev: MessageEvent<Response>) => void): void;
   addEventListener(type: 'error', fn: (ev: ErrorEvent) => void): void;
+  terminate?(): void;
 }
 
 export class EngineError extends Error {
+  readonly detail?: ErrorDetail;
   constructor(e: WireError) {
     super(e.message);
     this.name = e.name;
+    this.detail = e.detail;
   }
 }
 
@@ -25,13 +28,47 @@ type Listener = (r: Response) => void;
 export class EngineClient {
   private nextId = 1;
   private readonly listeners = new Map<number, Listener>();
+  private readonly lostListeners: ((message: string) => void)[] = [];
+  private worker: WorkerLike;
+  private readonly makeWorker: (() => WorkerLike) | null;
 
-  constructor(private readonly worker: WorkerLike) {
-    worker.addEventListener('message', (ev: MessageEvent<Response>) => this.listeners.get(ev.data.id)?.(ev.data));
-    worker.addEventListener('error', (ev: ErrorEvent) => {
-      const err: Response = { id: -1, type: 'error', error: { name: 'WorkerError', message: ev.message || 'engine worker crashed' } };
-      for (const [id, fn] of this.listeners) fn({ ...err, id });
+  /** A worker, or a factory for one (then restart() can replace it, e.g. after a lost GPU device). */
+  constructor(worker: WorkerLike | (() => WorkerLike)) {
+    this.makeWorker = typeof worker === 'function' ? worker : null;
+    this.worker = this.attach(typeof worker === 'function' ? worker() : worker);
+  }
+
+  private attach(worker: WorkerLike): WorkerLike {
+    worker.addEventListener('message', (ev: MessageEvent<Response>) => {
+      if (worker !== this.worker) return; // a replaced worker's last words
+      const r = ev.data;
+      if (r.type === 'deviceLost') {
+        this.failPending({ name: 'DeviceLostError', message: `The GPU device was lost (${r.message}).` });
+        for (const fn of this.lostListeners) fn(r.message);
+      } else this.listeners.get(r.id)?.(r);
     });
+    worker.addEventListener('error', (ev: ErrorEvent) => {
+      if (worker === this.worker) this.failPending({ name: 'WorkerError', message: ev.message || 'engine worker crashed' });
+    });
+    return worker;
+  }
+
+  private failPending(error: WireError): void {
+    for (const [id, fn] of [...this.listeners]) fn({ id, type: 'error', error });
+  }
+
+  /** Calls `fn` when the worker reports that its GPU device was lost (pending calls fail first). */
+  onDeviceLost(fn: (message: string) => void): void {
+    this.lostListeners.push(fn);
+  }
+
+  /** Replaces the worker with a fresh one (new GPUDevice, nothing loaded); pending calls fail. */
+  restart(): void {
+    if (!this.makeWorker) throw new Error('This engine client cannot restart its worker.');
+    const old = this.worker;
+    this.worker = this.attach(this.makeWorker());
+    this.failPending({ name: 'EngineRestarted', message: 'The engine was restarted.' });
+    old.terminate?.();
   }
 
   private send(build: (id: number) => Request, listener: Listener): number {

@@ -44,6 +44,8 @@ export interface ProgressInfo {
   loaded: number;
   total: number;
   message: string;
+  /** A problem that did not stop the load (e.g. a file could not be cached: quota). */
+  warning?: string;
 }
 
 export interface GenerateRequest {
@@ -96,9 +98,22 @@ export type Request =
   /** Extract trait vectors for the loaded model (progress: 'extractProgress'; result: 'extracted'; cancel with 'stop'). */
   | { id: number; type: 'extract'; request: ExtractRequest };
 
+/** What the UI can offer after an error: buttons in the Model (or chat) panel. */
+export type RecoveryOffer = 'retry' | 'delete-cache' | 'use-q4';
+
+/** Which file and URL an error is about, and what the user can do about it. */
+export interface ErrorDetail {
+  file?: string;
+  url?: string;
+  offers?: RecoveryOffer[];
+  /** The cached copy of the model was deleted because it failed to parse. */
+  evicted?: boolean;
+}
+
 export interface WireError {
   name: string;
   message: string;
+  detail?: ErrorDetail;
 }
 
 export type Response =
@@ -110,9 +125,14 @@ export type Response =
   | { id: number; type: 'ok' }
   | { id: number; type: 'extractProgress'; progress: ExtractProgress }
   | { id: number; type: 'extracted'; result: ExtractResult }
-  | { id: number; type: 'error'; error: WireError };
+  | { id: number; type: 'error'; error: WireError }
+  /** Unsolicited (id -1): the GPU device the engine runs on was lost; the engine must be restarted. */
+  | { id: number; type: 'deviceLost'; message: string };
 
 export function toWireError(err: unknown): WireError {
-  if (err instanceof Error) return { name: err.name || 'Error', message: err.message };
+  if (err instanceof Error) {
+    const detail = (err as { detail?: ErrorDetail }).detail;
+    return { name: err.name || 'Error', message: err.message, ...(detail ? { detail: { ...detail } } : {}) };
+  }
   return { name: 'Error', message: String(err) };
 }

@@ -13,7 +13,9 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (r: Response) => scope.postMessage(r);
 
 // The engine module imports transformers.js, which must come after configureOrt.
-const handlerReady = import('../engine/engine').then(({ Engine }) => createHandler(new Engine(), post));
+const handlerReady = import('../engine/engine').then(({ Engine }) =>
+  createHandler(new Engine({ onDeviceLost: (message) => post({ id: -1, type: 'deviceLost', message }) }), post),
+);
 
 scope.addEventListener('message', (ev: MessageEvent<Request>) => {
   void handlerReady.then((handle) => handle(ev.data));

@@ -10,15 +10,18 @@
  *   vectors   vector file import/export            vectors.ts (vector-files.ts)
  *   links     share links, presets                 links.ts  (share-link.ts)
  *   cache     cached models                        cache.ts  (model-cache.ts)
+ *   (always)  lost GPU device → restart + reload   recovery.ts
  */
+import type { ErrorDetail } from '../../protocol/messages';
 import type { BuiltinPreset } from '../../presets/builtins';
 import type { AppStore } from '../store';
-import { deleteCached, refreshCache } from './cache';
+import { deleteCached, deleteCachedCopy, refreshCache } from './cache';
 import { clearChat, regenerate, send, stop } from './chat';
 import { compare } from './compare';
 import { createContext, stopRunning, type ActionOptions, type Engine } from './context';
 import { applyBuiltinPreset, confirmPendingLoad, openLink, share } from './links';
-import { load, probeDevice } from './session';
+import { watchDeviceLoss } from './recovery';
+import { load, probeDevice, reloadWithQ4 } from './session';
 import { pushSteering } from './steering';
 import { createCustomTrait, extractTraits, removeCustomTrait } from './traits';
 import { exportVector, importVector, type ExportTarget } from './vectors';
@@ -27,10 +30,15 @@ export type { Engine } from './context';
 
 export function createActions(store: AppStore, engine: Engine, options?: ActionOptions) {
   const ctx = createContext(store, engine, options);
+  watchDeviceLoss(ctx);
   return {
     session: {
       probeDevice: () => probeDevice(ctx),
       load: () => load(ctx),
+      /** Retry after a failed load: the same as Load. */
+      retry: () => load(ctx),
+      /** After non-finite f16 output: the same model with q4 weights. */
+      reloadWithQ4: () => reloadWithQ4(ctx),
     },
     steering: {
       /** After a slider (or any trait setting) moved: the engine applies it from the next token on. */
@@ -65,6 +73,8 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     cache: {
       refresh: () => refreshCache(ctx),
       remove: (model: string) => deleteCached(ctx, model),
+      /** "Delete cached copy" of the model a load error names. */
+      removeFailed: (detail: ErrorDetail | null) => deleteCachedCopy(ctx, detail),
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Actions } from '../actions';
 import { useCalibrations } from '../use-scores';
 import { ReplyText } from './ReplyText';
 import { SamplingControls } from './SamplingControls';
+import { RecoveryOffers } from './RecoveryOffers';
 
 /** The latest reply, coloured by the chosen trait when its token readout is at hand. */
 function LatestReply({ fallback }: { fallback: string }) {
@@ -20,6 +21,7 @@ export function ChatPanel({ actions }: { actions: Actions }) {
   const streaming = useApp((s) => s.streaming);
   const system = useApp((s) => s.systemPrompt);
   const error = useApp((s) => s.chatError);
+  const errorDetail = useApp((s) => s.chatErrorDetail);
   const ready = useApp((s) => s.modelStatus === 'ready' || s.info !== null);
   const comparing = useApp((s) => s.compareStatus === 'running');
   const result = useApp((s) => s.lastResult);
@@ -46,9 +48,12 @@ export function ChatPanel({ actions }: { actions: Actions }) {
         )}
       </ol>
       {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
+        <div data-testid="chat-error">
+          <p className="error" role="alert">
+            {error}
+          </p>
+          <RecoveryOffers actions={actions} detail={errorDetail} />
+        </div>
       )}
       <form
         onSubmit={(e) => {

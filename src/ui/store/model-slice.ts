@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { ModelInfo, ProgressInfo } from '../../protocol/messages';
+import type { ErrorDetail, ModelInfo, ProgressInfo } from '../../protocol/messages';
 import type { DeviceInfo } from '../../shared/device';
 import type { Dtype } from '../../shared/dtype';
 import type { AppState } from './index';
@@ -38,6 +38,12 @@ export interface ModelSlice {
   info: ModelInfo | null;
   device: DeviceInfo | null;
   modelError: string | null;
+  /** Which file/URL the load error is about and what to offer (Retry, Delete cached copy, q4). */
+  modelErrorDetail: ErrorDetail | null;
+  /** A problem that did not stop the load (e.g. a file could not be cached). */
+  loadWarning: string | null;
+  /** About the GPU device (lost, engine restarted). */
+  gpuNotice: string | null;
   pendingLoad: PendingLoad | null;
   cachedModels: CachedModel[] | null;
   cacheError: string | null;
@@ -47,7 +53,8 @@ export interface ModelSlice {
   loadStarted(now?: number): void;
   loadProgress(p: ProgressInfo, now?: number): void;
   loadDone(info: ModelInfo): void;
-  loadFailed(message: string): void;
+  loadFailed(message: string, detail?: ErrorDetail | null): void;
+  setGpuNotice(notice: string | null): void;
   setDevice(d: DeviceInfo): void;
   setPendingLoad(p: PendingLoad | null): void;
   setCachedModels(models: CachedModel[] | null, error?: string | null): void;
@@ -85,6 +92,9 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   info: null,
   device: null,
   modelError: null,
+  modelErrorDetail: null,
+  loadWarning: null,
+  gpuNotice: null,
   pendingLoad: null,
   cachedModels: null,
   cacheError: null,
@@ -92,16 +102,28 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   setDtypeChoice: (dtypeChoice) => set({ dtypeChoice }),
   setCutLayersInput: (cutLayersInput) => set({ cutLayersInput }),
   loadStarted: (now = performance.now()) =>
-    set({ modelStatus: 'loading', progress: null, files: {}, modelError: null, pendingLoad: null, loadStartedAt: now, lastProgressAt: now }),
+    set({
+      modelStatus: 'loading',
+      progress: null,
+      files: {},
+      modelError: null,
+      modelErrorDetail: null,
+      loadWarning: null,
+      pendingLoad: null,
+      loadStartedAt: now,
+      lastProgressAt: now,
+    }),
   loadProgress: (p, now = performance.now()) =>
     set({
       progress: p,
       lastProgressAt: now,
       files: p.phase === 'download' && p.file ? { ...get().files, [p.file]: { loaded: p.loaded, total: p.total } } : get().files,
+      ...(p.warning ? { loadWarning: p.warning } : {}),
     }),
   // A failed load keeps the previous model usable: the worker only swaps once the new one is ready.
-  loadDone: (info) => set({ modelStatus: 'ready', info, progress: null, modelError: null }),
-  loadFailed: (modelError) => set({ modelStatus: get().info ? 'ready' : 'error', modelError, progress: null }),
+  loadDone: (info) => set({ modelStatus: 'ready', info, progress: null, modelError: null, modelErrorDetail: null }),
+  loadFailed: (modelError, modelErrorDetail = null) => set({ modelStatus: get().info ? 'ready' : 'error', modelError, modelErrorDetail, progress: null }),
+  setGpuNotice: (gpuNotice) => set({ gpuNotice }),
   setDevice: (device) => set({ device }),
   setPendingLoad: (pendingLoad) => set({ pendingLoad }),
   setCachedModels: (cachedModels, cacheError = null) => set({ cachedModels, cacheError }),
