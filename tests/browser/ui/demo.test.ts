@@ -129,7 +129,8 @@ describe('offline demo on the built site', () => {
     expect(s.modelStatus).toBe('ready');
     expect(s.info!.model).toBe(site.modelUrl(PLANTED.modelId));
     await expect(stepDone('model')).resolves.toBe('true');
-    await expect(page.getByText(/random weights/i).count()).resolves.toBe(0); // the demo is not a random model
+    await expect(page.getByTestId('random-weights').count()).resolves.toBe(0); // the demo is not a random model
+    await expect(page.getByTestId('model-note').textContent()).resolves.toMatch(/plain words/);
     plain = await reply('Hello!');
     expect(plain.length).toBeGreaterThanOrEqual(10);
     expect(plain.filter((w) => CHEERFUL.has(w) || GLOOMY.has(w))).toEqual([]);
