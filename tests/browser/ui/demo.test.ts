@@ -112,7 +112,7 @@ describe('offline demo on the built site', () => {
     expect(s.info).toBeNull();
     const catalog = page.getByLabel('Model catalog');
     await expect(catalog.locator('option:checked').textContent()).resolves.toMatch(/^Planted-trait demo/);
-    await expect(catalog.locator('option', { hasText: 'tiny-llama' }).textContent()).resolves.toMatch(/random weights/i);
+    await expect(catalog.locator('option', { hasText: 'tiny-llama' }).textContent()).resolves.toMatch(/random-weight/i);
     // Model is the first panel, above the presets.
     const headings = await page.locator('main h2').allTextContents();
     expect(headings[0]).toBe('Model');
