@@ -71,8 +71,8 @@ afterAll(async () => {
 
 describe('offline demo: planted-trait model and extraction', () => {
   it('loads the planted model from the catalog and shows its trait', async () => {
-    await page.getByLabel('Model catalog').selectOption({ label: 'Planted-trait demo (offline, tiny) · fp32 ≈ 1.2 MB' });
-    await expect(page.getByLabel('Hub id or folder URL').inputValue()).resolves.toBe('/local-models/traitlab/planted-cheerful/');
+    await page.getByLabel('Model catalog').selectOption({ label: 'Planted-trait demo (offline, tiny) · fp32 ≈ 1.3 MB' });
+    await expect(page.getByLabel('Hub id or folder URL').inputValue()).resolves.toBe('./models/traitlab/planted-cheerful/');
     await page.getByLabel('Steering layers').fill('2');
     await page.getByText('Sampling', { exact: true }).click();
     await page.getByLabel('Max new tokens').fill('8');

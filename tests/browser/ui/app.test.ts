@@ -101,7 +101,8 @@ describe('app', () => {
     for (const label of ['Openness', 'Extraversion', 'Impatience (user)', 'Skepticism (user)']) {
       await expect(page.getByLabel(`${label} strength`, { exact: true }).isVisible()).resolves.toBe(true);
     }
-    await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).count()).resolves.toBe(0); // only for its model
+    // The default model is the planted-trait demo, so its trait shows too (only for that model).
+    await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).isVisible()).resolves.toBe(true);
     // Keyboard: arrows move the slider in 0.01 steps; Reset returns to 0.
     await page.getByLabel('Openness strength', { exact: true }).focus();
     await page.keyboard.press('ArrowRight');
@@ -132,6 +133,10 @@ describe('app', () => {
     await page.getByTestId('model-info').waitFor({ timeout: 180_000 });
     const s = await state();
     expect(s.modelStatus).toBe('ready');
+    // A random-weight test model, and the page says so; the planted trait is gone (not this model).
+    await expect(page.getByTestId('random-weights').textContent()).resolves.toMatch(/random weights/i);
+    await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(/random weights/);
+    await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).count()).resolves.toBe(0);
     expect(s.maxNewTokens).toBe(MAX_NEW);
     expect(s.files['onnx/model_q4.onnx'].loaded).toBe(s.files['onnx/model_q4.onnx'].total); // auto dtype on a device without shader-f16
     await page.screenshot({ path: `${ARTIFACTS}/app-loaded.png`, fullPage: true });

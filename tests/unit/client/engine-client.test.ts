@@ -1,69 +1,36 @@
 /**
- * The client's side of a lost GPU device: the worker's unsolicited 'deviceLost' fails what was
- * pending (a streaming generate included) and tells the listeners; restart() starts a fresh
- * worker from the factory, terminates the old one and ignores anything it still says.
+ * The client resolves page-relative URLs against the site's base before they reach the worker
+ * (whose own URL is in assets/): site models and the built-in traits folder, under any sub-path.
  */
 import { describe, expect, it } from 'vitest';
-import { EngineClient, type WorkerLike } from '../../../src/client/engine-client';
-import type { Request, Response } from '../../../src/protocol/messages';
+import { EngineClient, resolveModelUrl, type WorkerLike } from '../../../src/client/engine-client';
+import type { Request } from '../../../src/protocol/messages';
 
-class FakeWorker implements WorkerLike {
-  readonly sent: Request[] = [];
-  terminated = false;
-  private onMessage: ((ev: MessageEvent<Response>) => void)[] = [];
-  postMessage(msg: Request) {
-    this.sent.push(msg);
-  }
-  addEventListener(type: string, fn: (ev: never) => void) {
-    if (type === 'message') this.onMessage.push(fn as (ev: MessageEvent<Response>) => void);
-  }
-  terminate() {
-    this.terminated = true;
-  }
-  say(r: Response) {
-    for (const fn of this.onMessage) fn({ data: r } as MessageEvent<Response>);
-  }
+const SITE = 'https://example.org/some/sub/path/';
+
+function recorder(): { worker: WorkerLike; sent: Request[] } {
+  const sent: Request[] = [];
+  return { sent, worker: { postMessage: (m: Request) => void sent.push(m), addEventListener: () => {} } };
 }
 
-describe('EngineClient device loss', () => {
-  it('fails pending calls, tells listeners, and restarts on a fresh worker', async () => {
-    const workers: FakeWorker[] = [];
-    const client = new EngineClient(() => {
-      const w = new FakeWorker();
-      workers.push(w);
-      return w;
-    });
-    const lost: string[] = [];
-    client.onDeviceLost((m) => void lost.push(m));
-    const gen = client.generate({
-      messages: [{ role: 'user', content: 'hi' }],
-      sampling: { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 1 },
-      maxNewTokens: 4,
-    });
-    const first = gen.next();
-    const device = client.device();
-    workers[0].say({ id: -1, type: 'deviceLost', message: 'destroyed' });
-    await expect(first).rejects.toMatchObject({ name: 'DeviceLostError', message: 'The GPU device was lost (destroyed).' });
-    await expect(device).rejects.toMatchObject({ name: 'DeviceLostError' });
-    expect(lost).toEqual(['destroyed']);
-
-    client.restart();
-    expect(workers).toHaveLength(2);
-    expect(workers[0].terminated).toBe(true);
-    const again = client.device();
-    const req = workers[1].sent.at(-1)!;
-    workers[0].say({ id: req.id, type: 'error', error: { name: 'Old', message: 'ignored' } }); // the old worker is not heard
-    workers[1].say({ id: req.id, type: 'device', device: { webgpu: true, shaderF16: false, adapter: 'new', limits: {} } });
-    await expect(again).resolves.toMatchObject({ adapter: 'new' });
+describe('EngineClient URLs', () => {
+  it('resolves site-relative model URLs against the site base; hub ids and absolute URLs pass unchanged', () => {
+    expect(resolveModelUrl('./models/traitlab/planted-cheerful/', SITE)).toBe(`${SITE}models/traitlab/planted-cheerful/`);
+    expect(resolveModelUrl('../models/a/b/', SITE)).toBe('https://example.org/some/sub/models/a/b/');
+    expect(resolveModelUrl('/models/a/b/', SITE)).toBe('https://example.org/models/a/b/');
+    expect(resolveModelUrl('HuggingFaceTB/SmolLM2-135M-Instruct', SITE)).toBe('HuggingFaceTB/SmolLM2-135M-Instruct');
+    expect(resolveModelUrl('https://host.example/m/', SITE)).toBe('https://host.example/m/');
+    expect(resolveModelUrl('./models/x/', undefined)).toBe('./models/x/');
   });
 
-  it('keeps an error detail (file, URL, offers) from the worker', async () => {
-    const w = new FakeWorker();
-    const client = new EngineClient(w);
-    const p = client.load({ model: 'org/m' });
-    const detail = { file: 'onnx/model.onnx', url: 'http://h/onnx/model.onnx', offers: ['retry' as const] };
-    w.say({ id: w.sent[0].id, type: 'error', error: { name: 'DownloadError', message: 'x', detail } });
-    await expect(p).rejects.toMatchObject({ name: 'DownloadError', detail });
-    expect(() => client.restart()).toThrow(/cannot restart/);
+  it('sends the resolved model URL and the site traits folder to the worker', () => {
+    const { worker, sent } = recorder();
+    const client = new EngineClient(worker, { siteBase: SITE });
+    void client.load({ model: './models/traitlab/tiny-llama/', dtype: 'q4' });
+    void client.extract({ traits: ['openness'] });
+    void client.extract({ traits: ['openness'], traitsBaseUrl: '/mine/' });
+    expect(sent[0]).toMatchObject({ type: 'load', source: { model: `${SITE}models/traitlab/tiny-llama/`, dtype: 'q4' } });
+    expect(sent[1]).toMatchObject({ type: 'extract', request: { traits: ['openness'], traitsBaseUrl: `${SITE}traits/` } });
+    expect(sent[2]).toMatchObject({ type: 'extract', request: { traitsBaseUrl: '/mine/' } });
   });
 });
