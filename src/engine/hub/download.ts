@@ -121,6 +121,12 @@ function storedSize(res: Response): number | null {
   return Number.isFinite(n) && n > 0 ? n : null;
 }
 
+/**
+ * The bytes of the last download that failed part-way (one file at most): a Retry of the same
+ * URL resumes from them with Range instead of starting again.
+ */
+const partials = new Map<string, { chunks: Uint8Array[]; loaded: number; total: number }>();
+
 export async function fetchBytes(url: string, file: string, onProgress: (p: FileProgress) => void, opts: DownloadOptions = {}): Promise<Uint8Array> {
   const fetchFn = opts.fetchFn ?? fetch;
   const cache = opts.useCache === false ? null : opts.cache !== undefined ? opts.cache : await openCache();
@@ -137,9 +143,11 @@ export async function fetchBytes(url: string, file: string, onProgress: (p: File
   const retries = opts.retries ?? 3;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const storage = opts.storage !== undefined ? opts.storage : defaultStorage();
-  let chunks: Uint8Array[] = [];
-  let loaded = 0;
-  let total = opts.expectedSize ?? 0;
+  const resumed = partials.get(url);
+  partials.delete(url);
+  let chunks: Uint8Array[] = resumed?.chunks ?? [];
+  let loaded = resumed?.loaded ?? 0;
+  let total = opts.expectedSize ?? resumed?.total ?? 0;
   let quotaChecked = !cache;
   let lastProblem = '';
   for (let attempt = 0; attempt <= retries; attempt++) {
@@ -207,7 +215,12 @@ export async function fetchBytes(url: string, file: string, onProgress: (p: File
     if (cache) await store(cache, url, file, out, onProgress);
     return out;
   }
-  throw new DownloadError(`${file}: download failed after ${retries + 1} attempts: ${lastProblem} (${url}).`, file, url);
+  if (loaded > 0) {
+    partials.clear();
+    partials.set(url, { chunks, loaded, total });
+  }
+  const kept = loaded > 0 ? ` ${loaded} bytes are kept: Retry resumes from there where the host supports it.` : '';
+  throw new DownloadError(`${file}: download failed after ${retries + 1} attempts: ${lastProblem} (${url}).${kept}`, file, url);
 }
 
 async function store(cache: Pick<Cache, 'put'>, url: string, file: string, bytes: Uint8Array, onProgress: (p: FileProgress) => void): Promise<void> {

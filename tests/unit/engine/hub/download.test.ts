@@ -9,6 +9,9 @@ import { checkQuota, DownloadError, fetchBytes, QuotaError, type DownloadOptions
 
 const URL_ = 'http://host/m/onnx/model.onnx';
 const FILE = 'onnx/model.onnx';
+/** For tests that leave a partial download behind (kept for a Retry). */
+const URL2 = 'http://host/m2/onnx/model.onnx';
+const URL3 = 'http://host/m3/onnx/model.onnx';
 const BYTES = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
 
 interface Step {
@@ -101,14 +104,23 @@ describe('fetchBytes', () => {
   it('never caches a body shorter than its Content-Length, and gives up after the retries naming file and URL', async () => {
     const h = host([{ send: 10, length: 1000 }, { send: 10, length: 1000, ignoreRange: true }, { throws: true }]);
     const cache = new FakeCache();
-    const err = await fetchBytes(URL_, FILE, onProgress, { ...opts(cache, { retries: 2 }), fetchFn: h.fetchFn }).catch((e: unknown) => e);
+    const err = await fetchBytes(URL2, FILE, onProgress, { ...opts(cache, { retries: 2 }), fetchFn: h.fetchFn }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadError);
     expect((err as DownloadError).message).toContain(FILE);
-    expect((err as DownloadError).message).toContain(URL_);
+    expect((err as DownloadError).message).toContain(URL2);
     expect((err as DownloadError).message).toMatch(/after 3 attempts/);
-    expect((err as DownloadError).detail).toEqual({ file: FILE, url: URL_, offers: ['retry', 'delete-cache'] });
+    expect((err as DownloadError).message).toMatch(/10 bytes are kept: Retry resumes/);
+    expect((err as DownloadError).detail).toEqual({ file: FILE, url: URL2, offers: ['retry', 'delete-cache'] });
     expect(h.ranges.length).toBe(3);
     expect(cache.store.size).toBe(0);
+  });
+
+  it('a Retry after a failed download resumes from the bytes it kept (Range)', async () => {
+    const first = host([{ send: 400, drop: true }, { throws: true }]);
+    await expect(fetchBytes(URL3, FILE, onProgress, { ...opts(null, { retries: 1 }), fetchFn: first.fetchFn })).rejects.toThrow(/400 bytes are kept/);
+    const retry = host([{}]);
+    expect(await fetchBytes(URL3, FILE, onProgress, { ...opts(null), fetchFn: retry.fetchFn })).toEqual(BYTES);
+    expect(retry.ranges).toEqual(['bytes=400-']);
   });
 
   it('checks the hub size when known: a body of another size is not cached', async () => {

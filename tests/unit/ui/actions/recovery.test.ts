@@ -31,6 +31,7 @@ async function setupLoaded() {
   const actions = createActions(store, engine, { schedule: (fn) => fn(), now: () => 0, storage });
   store.getState().setModelInput(INFO.model);
   store.getState().setCutLayersInput('1, 2');
+  store.getState().setDtypeChoice('auto');
   await actions.session.load();
   return { store, engine, actions, persisted, state: () => store.getState() };
 }
