@@ -155,7 +155,8 @@ export async function fetchBytes(url: string, file: string, onProgress: (p: File
     const headers: Record<string, string> = loaded > 0 ? { Range: `bytes=${loaded}-` } : {};
     let res: Response;
     try {
-      res = await fetchFn(url, { signal: opts.signal, headers });
+      // no-store: the Cache API holds our copy; the HTTP cache must not hand back a bad one.
+      res = await fetchFn(url, { signal: opts.signal, headers, cache: 'no-store' });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       lastProblem = `could not reach the host (${err instanceof Error ? err.message : String(err)})`;
