@@ -32,7 +32,12 @@ describe('buildWgsl', () => {
     expect(() => buildWgsl('t', '{{S}}', { S: '{{X}}' })).toThrow(/contains a placeholder itself/);
   });
   it('wgslFields writes one field per line', () => {
-    expect(wgslFields([{ name: 'a', type: 'u32' }, { name: 'b', type: 'f32' }])).toBe('  a: u32,\n  b: f32,');
+    expect(
+      wgslFields([
+        { name: 'a', type: 'u32' },
+        { name: 'b', type: 'f32' },
+      ]),
+    ).toBe('  a: u32,\n  b: f32,');
   });
 });
 
