@@ -54,15 +54,7 @@ export class NormPass {
     checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
     checkStorage(out, (outOffset + tokens) * 4, 'norm output');
     if (tokens === 0) return;
-    dispatchRows(
-      this.device,
-      encoder,
-      this.label,
-      this.kernel,
-      [residual, this.calls.get([tokens, tokenOffset, this.hidden, outOffset]), out],
-      tokens,
-      this.maxPerDim,
-    );
+    dispatchRows(encoder, this.label, this.kernel, [residual, this.calls.get([tokens, tokenOffset, this.hidden, outOffset]), out], tokens, this.maxPerDim);
   }
 
   /** Free GPU buffers. Only after submitted work no longer needs them. */

@@ -79,7 +79,6 @@ export class ReadoutPass {
     checkStorage(out, (outOffsetRows + tokens) * outStride * 4, 'readout output');
     if (tokens === 0 || outStride === 0) return;
     dispatchRows(
-      this.device,
       encoder,
       this.label,
       this.kernel,

@@ -80,7 +80,6 @@ export class SteerPass {
     checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
     if (tokens === 0) return;
     dispatchRows(
-      this.device,
       encoder,
       this.label,
       this.kernel,
