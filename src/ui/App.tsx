@@ -8,10 +8,10 @@ import { ModelPanel } from './components/ModelPanel';
 import { PresetBar } from './components/PresetBar';
 import { ProjectionsPanel } from './components/ProjectionsPanel';
 import { SteeringPanel } from './components/SteeringPanel';
-import type { Controller } from './controller';
+import type { Actions } from './actions';
 import { useApp } from './store';
 
-export function App({ controller }: { controller: Controller }) {
+export function App({ actions }: { actions: Actions }) {
   const device = useApp((s) => s.device);
   return (
     <div className="app">
@@ -25,24 +25,24 @@ export function App({ controller }: { controller: Controller }) {
       <main>
         <div className="col">
           <ErrorBoundary name="preset">
-            <PresetBar controller={controller} />
+            <PresetBar actions={actions} />
           </ErrorBoundary>
           <ErrorBoundary name="model">
-            <ModelPanel controller={controller} />
+            <ModelPanel actions={actions} />
           </ErrorBoundary>
           <ErrorBoundary name="steering">
-            <SteeringPanel controller={controller} />
+            <SteeringPanel actions={actions} />
           </ErrorBoundary>
           <ErrorBoundary name="device">
             <DevicePanel />
           </ErrorBoundary>
           <ErrorBoundary name="cache">
-            <CachePanel controller={controller} />
+            <CachePanel actions={actions} />
           </ErrorBoundary>
         </div>
         <div className="col wide">
           <ErrorBoundary name="chat">
-            <ChatPanel controller={controller} />
+            <ChatPanel actions={actions} />
           </ErrorBoundary>
           <ErrorBoundary name="charts">
             <ChartsPanel />
@@ -51,7 +51,7 @@ export function App({ controller }: { controller: Controller }) {
             <ProjectionsPanel />
           </ErrorBoundary>
           <ErrorBoundary name="compare">
-            <ComparePanel controller={controller} />
+            <ComparePanel actions={actions} />
           </ErrorBoundary>
         </div>
       </main>

@@ -7,7 +7,7 @@ import { score, type Calibration } from '../traits/calibration';
 import type { ModelInfo } from '../protocol/messages';
 import type { TokenPoint } from './store/metrics-slice';
 import type { TraitData, TraitEntry } from './store/steering-slice';
-import { effectiveLayer } from './trait-vectors';
+import { effectiveLayer } from './actions/trait-vectors';
 
 export type Calibrations = Record<string, Calibration>;
 

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { appStore, useApp } from '../store';
-import type { Controller } from '../controller';
+import type { Actions } from '../actions';
 import { useCalibrations } from '../use-scores';
 import { ReplyText } from './ReplyText';
 import { SamplingControls } from './SamplingControls';
@@ -14,7 +14,7 @@ function LatestReply({ fallback }: { fallback: string }) {
   return <ReplyText points={points} traitId={traitId} calibrations={calibrations} />;
 }
 
-export function ChatPanel({ controller }: { controller: Controller }) {
+export function ChatPanel({ actions }: { actions: Actions }) {
   const [draft, setDraft] = useState('');
   const messages = useApp((s) => s.messages);
   const streaming = useApp((s) => s.streaming);
@@ -54,7 +54,7 @@ export function ChatPanel({ controller }: { controller: Controller }) {
         onSubmit={(e) => {
           e.preventDefault();
           if (!draft.trim() || busy) return;
-          void controller.send(draft);
+          void actions.chat.send(draft);
           setDraft('');
         }}
       >
@@ -75,13 +75,13 @@ export function ChatPanel({ controller }: { controller: Controller }) {
           <button type="submit" disabled={!ready || busy}>
             Send
           </button>
-          <button type="button" disabled={streaming === null} onClick={() => void controller.stop()}>
+          <button type="button" disabled={streaming === null} onClick={() => void actions.chat.stop()}>
             Stop
           </button>
-          <button type="button" disabled={!ready || busy || !messages.some((m) => m.role === 'user')} onClick={() => void controller.regenerate()}>
+          <button type="button" disabled={!ready || busy || !messages.some((m) => m.role === 'user')} onClick={() => void actions.chat.regenerate()}>
             Regenerate
           </button>
-          <button type="button" disabled={busy} onClick={() => void controller.clearChat()}>
+          <button type="button" disabled={busy} onClick={() => void actions.chat.clear()}>
             Clear
           </button>
         </div>

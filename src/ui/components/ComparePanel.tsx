@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useApp } from '../store';
-import type { Controller } from '../controller';
+import type { Actions } from '../actions';
 import type { CompareSide } from '../store/compare-slice';
 import { useCalibrations, useVisibleTraits } from '../use-scores';
 import { ScoreChart } from './charts/ScoreChart';
@@ -33,7 +33,7 @@ function CompareColumn({ side }: { side: CompareSide }) {
 }
 
 /** The same prompt and seed, unsteered and steered, side by side. */
-export function ComparePanel({ controller }: { controller: Controller }) {
+export function ComparePanel({ actions }: { actions: Actions }) {
   const [prompt, setPrompt] = useState('Tell me about your weekend.');
   const status = useApp((s) => s.compareStatus);
   const error = useApp((s) => s.compareError);
@@ -47,7 +47,7 @@ export function ComparePanel({ controller }: { controller: Controller }) {
         className="row"
         onSubmit={(e) => {
           e.preventDefault();
-          void controller.compare(prompt);
+          void actions.compare.run(prompt);
         }}
       >
         <label className="grow">
@@ -58,7 +58,7 @@ export function ComparePanel({ controller }: { controller: Controller }) {
           {status === 'running' ? 'Comparing…' : 'Compare'}
         </button>
         {status === 'running' && (
-          <button type="button" onClick={() => void controller.stop()}>
+          <button type="button" onClick={() => void actions.compare.stop()}>
             Stop compare
           </button>
         )}

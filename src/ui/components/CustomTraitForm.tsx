@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { useApp } from '../store';
-import type { Controller } from '../controller';
+import type { Actions } from '../actions';
 
 /** A new trait from two descriptions ("someone who is …"), extracted on the loaded model. */
-export function CustomTraitForm({ controller }: { controller: Controller }) {
+export function CustomTraitForm({ actions }: { actions: Actions }) {
   const [name, setName] = useState('');
   const [high, setHigh] = useState('');
   const [low, setLow] = useState('');
@@ -14,7 +14,7 @@ export function CustomTraitForm({ controller }: { controller: Controller }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void controller.createCustomTrait(name, high, low).then(() => setName(''));
+          void actions.traits.createCustom(name, high, low).then(() => setName(''));
         }}
       >
         <label>

@@ -1,8 +1,8 @@
 import { useApp } from '../store';
-import type { Controller } from '../controller';
+import type { Actions } from '../actions';
 
 /** Runs trait extraction on the loaded model (the built-in persona datasets), with progress. */
-export function ExtractPanel({ controller }: { controller: Controller }) {
+export function ExtractPanel({ actions }: { actions: Actions }) {
   const ready = useApp((s) => s.info !== null);
   const status = useApp((s) => s.extractStatus);
   const msg = useApp((s) => s.extractMessage);
@@ -15,11 +15,11 @@ export function ExtractPanel({ controller }: { controller: Controller }) {
   return (
     <div className="extract" data-testid="extract">
       <div className="row">
-        <button type="button" disabled={!ready || busy || running} onClick={() => void controller.extractTraits()}>
+        <button type="button" disabled={!ready || busy || running} onClick={() => void actions.traits.extract()}>
           {running ? 'Extracting…' : 'Extract all trait vectors'}
         </button>
         {running && (
-          <button type="button" onClick={() => void controller.stop()}>
+          <button type="button" onClick={() => void actions.traits.stop()}>
             Stop extraction
           </button>
         )}

@@ -1,5 +1,5 @@
 import { appStore, useApp } from '../store';
-import type { Controller } from '../controller';
+import type { Actions } from '../actions';
 import type { Dtype } from '../../shared/dtype';
 import { DTYPE_CHOICES } from '../../presets/preset';
 import { CATALOG, findCatalogModel, formatMb } from '../models/catalog';
@@ -81,7 +81,7 @@ function CatalogPicker() {
   );
 }
 
-export function ModelPanel({ controller }: { controller: Controller }) {
+export function ModelPanel({ actions }: { actions: Actions }) {
   const modelInput = useApp((s) => s.modelInput);
   const dtype = useApp((s) => s.dtypeChoice);
   const cutLayers = useApp((s) => s.cutLayersInput);
@@ -103,7 +103,7 @@ export function ModelPanel({ controller }: { controller: Controller }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void controller.load();
+          void actions.session.load();
         }}
       >
         <CatalogPicker />

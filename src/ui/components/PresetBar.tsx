@@ -1,9 +1,9 @@
 import { useApp } from '../store';
-import type { Controller } from '../controller';
+import type { Actions } from '../actions';
 import { BUILTIN_PRESETS } from '../../presets/builtins';
 
 /** A model named by a share link: shown before anything downloads; the user starts it. */
-function PendingLoad({ controller }: { controller: Controller }) {
+function PendingLoad({ actions }: { actions: Actions }) {
   const pending = useApp((s) => s.pendingLoad);
   const setPending = useApp((s) => s.setPendingLoad);
   const traits = useApp((s) => s.traits.filter((t) => t.strength !== 0).length);
@@ -17,7 +17,7 @@ function PendingLoad({ controller }: { controller: Controller }) {
         {pending.cutLayers ? `, steering layers ${pending.cutLayers}` : ''}). Nothing has been downloaded yet.
       </p>
       <div className="row">
-        <button type="button" onClick={() => void controller.confirmPendingLoad()}>
+        <button type="button" onClick={() => void actions.links.confirmPendingLoad()}>
           Start download
         </button>
         <button type="button" onClick={() => setPending(null)}>
@@ -28,7 +28,7 @@ function PendingLoad({ controller }: { controller: Controller }) {
   );
 }
 
-export function PresetBar({ controller }: { controller: Controller }) {
+export function PresetBar({ actions }: { actions: Actions }) {
   const link = useApp((s) => s.shareLink);
   const error = useApp((s) => s.presetError);
   const dismiss = useApp((s) => s.presetRejected);
@@ -37,11 +37,11 @@ export function PresetBar({ controller }: { controller: Controller }) {
       <h2 id="presets-h">Presets and sharing</h2>
       <div className="row">
         {BUILTIN_PRESETS.map((p) => (
-          <button key={p.id} type="button" title={p.description} onClick={() => void controller.applyBuiltinPreset(p)}>
+          <button key={p.id} type="button" title={p.description} onClick={() => void actions.links.applyBuiltinPreset(p)}>
             {p.label}
           </button>
         ))}
-        <button type="submit" onClick={() => controller.share()}>
+        <button type="submit" onClick={() => actions.links.share()}>
           Share link
         </button>
       </div>
@@ -59,7 +59,7 @@ export function PresetBar({ controller }: { controller: Controller }) {
           </button>
         </div>
       )}
-      <PendingLoad controller={controller} />
+      <PendingLoad actions={actions} />
     </section>
   );
 }

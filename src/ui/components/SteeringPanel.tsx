@@ -1,19 +1,19 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { appStore, useApp } from '../store';
-import { saveDownload } from '../vector-files';
-import type { Controller } from '../controller';
+import { saveDownload } from '../actions/vector-files';
+import type { Actions } from '../actions';
 import { traitsForModel } from '../store/steering-slice';
 import { CustomTraitForm } from './CustomTraitForm';
 import { ExtractPanel } from './ExtractPanel';
 import { TraitSlider } from './TraitSlider';
 
 /** Trait vectors in and out: llama.cpp control-vector GGUF and traitlab JSON. */
-function VectorFiles({ controller, traitIds }: { controller: Controller; traitIds: { id: string; label: string }[] }) {
+function VectorFiles({ actions, traitIds }: { actions: Actions; traitIds: { id: string; label: string }[] }) {
   const [traitId, setTraitId] = useState('');
   const chosen = traitId || traitIds[0]?.id || '';
-  const save = (what: Parameters<Controller['exportVector']>[0]) => {
-    const d = controller.exportVector(what);
+  const save = (what: Parameters<Actions['vectors']['exportFile']>[0]) => {
+    const d = actions.vectors.exportFile(what);
     if (d) saveDownload(d);
   };
   return (
@@ -47,7 +47,7 @@ function VectorFiles({ controller, traitIds }: { controller: Controller; traitId
           onChange={(e) => {
             const f = e.target.files?.[0];
             e.target.value = '';
-            if (f) void f.arrayBuffer().then((b) => controller.importVector(new Uint8Array(b), f.name));
+            if (f) void f.arrayBuffer().then((b) => actions.vectors.importFile(new Uint8Array(b), f.name));
           }}
         />
       </label>
@@ -55,7 +55,7 @@ function VectorFiles({ controller, traitIds }: { controller: Controller; traitId
   );
 }
 
-export function SteeringPanel({ controller }: { controller: Controller }) {
+export function SteeringPanel({ actions }: { actions: Actions }) {
   const model = useApp((s) => s.info?.model ?? s.modelInput);
   const traits = useApp(useShallow((s) => traitsForModel(s.traits, model)));
   const error = useApp((s) => s.steeringError);
@@ -69,28 +69,28 @@ export function SteeringPanel({ controller }: { controller: Controller }) {
           ? `Strength 1.0 = the typical residual norm at layer ${info.cutLayers[0]} (${info.typicalNorm[info.cutLayers[0]]?.toFixed(2)}). Changes apply from the next token.`
           : 'Set strengths now; they apply once a model is loaded.'}
       </p>
-      <ExtractPanel controller={controller} />
+      <ExtractPanel actions={actions} />
       {indexError && (
         <p className="error" role="alert">
           {indexError}
         </p>
       )}
       {traits.map((t) => (
-        <TraitSlider key={t.traitId} trait={t} controller={controller} />
+        <TraitSlider key={t.traitId} trait={t} actions={actions} />
       ))}
       <div className="row">
         <button
           type="button"
           onClick={() => {
             appStore.getState().resetStrengths();
-            void controller.pushSteering();
+            void actions.steering.push();
           }}
         >
           Reset all
         </button>
       </div>
-      <CustomTraitForm controller={controller} />
-      <VectorFiles controller={controller} traitIds={traits.map((t) => ({ id: t.traitId, label: t.label }))} />
+      <CustomTraitForm actions={actions} />
+      <VectorFiles actions={actions} traitIds={traits.map((t) => ({ id: t.traitId, label: t.label }))} />
       {error && (
         <p className="error" role="alert">
           {error}

@@ -1,5 +1,5 @@
 import { appStore, useApp } from '../store';
-import type { Controller } from '../controller';
+import type { Actions } from '../actions';
 import { MODES, type Mode } from '../../steering/mode';
 import type { TraitEntry } from '../store/steering-slice';
 import { NumberField } from './NumberField';
@@ -14,7 +14,7 @@ const KIND_NOTE: Record<string, string> = {
   incompatible: 'vector does not fit this model',
 };
 
-function TraitAdvanced({ trait, apply, controller }: { trait: TraitEntry; apply: (fn: () => void) => void; controller: Controller }) {
+function TraitAdvanced({ trait, apply, actions }: { trait: TraitEntry; apply: (fn: () => void) => void; actions: Actions }) {
   const st = appStore.getState();
   const cutLayers = useApp((s) => s.info?.cutLayers ?? NO_LAYERS);
   const data = useApp((s) => s.traitData[trait.traitId]);
@@ -66,7 +66,7 @@ function TraitAdvanced({ trait, apply, controller }: { trait: TraitEntry; apply:
         <p className="hint">Best separated at layer {data.bestLayer}: add it to “Steering layers” and reload to steer there.</p>
       )}
       {!trait.custom && (
-        <button type="button" disabled={!canExtract} onClick={() => void controller.extractTraits([trait.traitId])}>
+        <button type="button" disabled={!canExtract} onClick={() => void actions.traits.extract([trait.traitId])}>
           Extract {trait.label}
         </button>
       )}
@@ -79,12 +79,12 @@ function TraitAdvanced({ trait, apply, controller }: { trait: TraitEntry; apply:
   );
 }
 
-export function TraitSlider({ trait, controller }: { trait: TraitEntry; controller: Controller }) {
+export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Actions }) {
   const st = appStore.getState();
   const kind = useApp((s) => s.vectorKind[trait.traitId]);
   const apply = (fn: () => void) => {
     fn();
-    void controller.pushSteering();
+    void actions.steering.push();
   };
   const id = `trait-${trait.traitId}`;
   return (
@@ -118,14 +118,14 @@ export function TraitSlider({ trait, controller }: { trait: TraitEntry; controll
           Reset
         </button>
         {trait.custom ? (
-          <button type="button" aria-label={`Remove ${trait.label}`} onClick={() => void controller.removeCustomTrait(trait.traitId)}>
+          <button type="button" aria-label={`Remove ${trait.label}`} onClick={() => void actions.traits.removeCustom(trait.traitId)}>
             ✕
           </button>
         ) : (
           <span />
         )}
       </div>
-      <TraitAdvanced trait={trait} apply={apply} controller={controller} />
+      <TraitAdvanced trait={trait} apply={apply} actions={actions} />
     </div>
   );
 }

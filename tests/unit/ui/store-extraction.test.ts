@@ -1,10 +1,10 @@
 /** Extraction results in the store: per-layer calibration and separation, extraction status. */
 import { describe, expect, it } from 'vitest';
 import type { ExtractedTrait } from '../../../src/traits/extracted';
-import { fromExtraction } from '../../../src/ui/extracted-data';
+import { fromExtraction } from '../../../src/ui/actions/extracted-data';
 import { calibrationsFor } from '../../../src/ui/scores';
 import { createAppStore } from '../../../src/ui/store';
-import { vectorsFor } from '../../../src/ui/trait-vectors';
+import { vectorsFor } from '../../../src/ui/actions/trait-vectors';
 import type { ModelInfo } from '../../../src/protocol/messages';
 
 const trait: ExtractedTrait = {

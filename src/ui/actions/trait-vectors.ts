@@ -3,10 +3,10 @@
  * Built-in traits use extracted vectors when there are any, else a seeded random "demo"
  * direction; custom traits use their own vector when its hidden size fits the model.
  */
-import { randomUnit, type TraitVector } from '../steering/vector';
-import type { TraitSetting } from '../steering/plan';
-import type { ModelInfo, WireVector } from '../protocol/messages';
-import type { CustomTrait, SteeringSlice, TraitEntry } from './store/steering-slice';
+import { randomUnit, type TraitVector } from '../../steering/vector';
+import type { TraitSetting } from '../../steering/plan';
+import type { ModelInfo, WireVector } from '../../protocol/messages';
+import type { CustomTrait, SteeringSlice, TraitEntry } from '../store/steering-slice';
 
 type Kind = SteeringSlice['vectorKind'][string];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameBuffer } from '../../../src/ui/frame-buffer';
+import { FrameBuffer } from '../../../../src/ui/actions/frame-buffer';
 
 describe('FrameBuffer', () => {
   it('flushes all tokens of a frame in one batch: one store update per frame, not per token', () => {

@@ -5,11 +5,11 @@
  * llama.cpp has no slot for the residual after layer 0 (`direction.0` is rejected), so layer 0
  * is left out of GGUF files.
  */
-import { combinedAddVector, planLayers, type TraitSetting } from '../steering/plan';
-import type { TraitVector } from '../steering/vector';
-import { readControlVector, writeControlVector } from '../traits/gguf';
-import { vectorFromJson, vectorToJson, type TraitVectorFile } from '../traits/vector-json';
-import type { ModelInfo, WireVector } from '../protocol/messages';
+import { combinedAddVector, planLayers, type TraitSetting } from '../../steering/plan';
+import type { TraitVector } from '../../steering/vector';
+import { readControlVector, writeControlVector } from '../../traits/gguf';
+import { vectorFromJson, vectorToJson, type TraitVectorFile } from '../../traits/vector-json';
+import type { ModelInfo, WireVector } from '../../protocol/messages';
 
 export interface VectorDownload {
   name: string;

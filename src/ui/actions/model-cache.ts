@@ -3,11 +3,8 @@
  * src/engine/hub/download.ts) and `transformers-cache` (tokenizer files). Entries are grouped
  * by model (hub id or folder URL) so each can be listed with its size and deleted.
  */
-import type { CachedModel } from '../store/model-slice';
-
 import { MODEL_CACHES } from '../../shared/cache-names';
-
-
+import type { CachedModel } from '../store/model-slice';
 
 /** The model a cached file URL belongs to: `org/name` for hub URLs, else the folder above `onnx/`. */
 export function modelOfUrl(url: string): string {

@@ -2,10 +2,10 @@
  * Share links in the page's URL hash: make one from the current settings, or restore the
  * settings of one (the model download then waits for the user). Bad links only set a message.
  */
-import { decodePreset, encodePreset, type DecodeContext } from '../presets/codec';
-import type { Preset } from '../presets/preset';
-import type { AppState, AppStore } from './store';
-import { presetOf } from './store/preset-slice';
+import { decodePreset, encodePreset, type DecodeContext } from '../../presets/codec';
+import type { Preset } from '../../presets/preset';
+import type { AppState, AppStore } from '../store';
+import { presetOf } from '../store/preset-slice';
 
 function context(s: AppState): DecodeContext {
   return { knownTraitIds: new Set(s.traits.filter((t) => !t.custom).map((t) => t.traitId)) };

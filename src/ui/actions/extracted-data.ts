@@ -3,11 +3,11 @@
  * trait's direction, and per layer its separation and calibration (held-out high/low means of
  * the projection on that layer's unit vector: center = midpoint, scale = half the gap).
  */
-import type { TraitVector } from '../steering/vector';
-import type { Calibration } from '../traits/calibration';
-import type { ExtractedTrait } from '../traits/extracted';
-import type { SeparationSummary } from '../traits/vector-json';
-import type { TraitData } from './store/steering-slice';
+import type { TraitVector } from '../../steering/vector';
+import type { Calibration } from '../../traits/calibration';
+import type { ExtractedTrait } from '../../traits/extracted';
+import type { SeparationSummary } from '../../traits/vector-json';
+import type { TraitData } from '../store/steering-slice';
 
 export function fromExtraction(t: ExtractedTrait): { vector: TraitVector; data: TraitData } {
   const separation: Record<number, SeparationSummary> = {};

@@ -1,0 +1,72 @@
+/**
+ * The composition point: every user action the UI can take, grouped by area, each module
+ * updating the store and the engine together. Components get one `Actions` object as a prop.
+ *
+ *   session   probe the GPU, load a model          session.ts
+ *   steering  send slider settings                 steering.ts
+ *   chat      send, stop, regenerate, clear        chat.ts   (tokens via stream.ts + frame-buffer.ts)
+ *   compare   unsteered vs steered, stop           compare.ts
+ *   traits    extract, custom traits               traits.ts (extracted-data.ts)
+ *   vectors   vector file import/export            vectors.ts (vector-files.ts)
+ *   links     share links, presets                 links.ts  (share-link.ts)
+ *   cache     cached models                        cache.ts  (model-cache.ts)
+ */
+import type { BuiltinPreset } from '../../presets/builtins';
+import type { AppStore } from '../store';
+import { deleteCached, refreshCache } from './cache';
+import { clearChat, regenerate, send, stop } from './chat';
+import { compare } from './compare';
+import { createContext, stopRunning, type ActionOptions, type Engine } from './context';
+import { applyBuiltinPreset, confirmPendingLoad, openLink, share } from './links';
+import { load, probeDevice } from './session';
+import { pushSteering } from './steering';
+import { createCustomTrait, extractTraits, removeCustomTrait } from './traits';
+import { exportVector, importVector, type ExportTarget } from './vectors';
+
+export type { Engine } from './context';
+
+export function createActions(store: AppStore, engine: Engine, options?: ActionOptions) {
+  const ctx = createContext(store, engine, options);
+  return {
+    session: {
+      probeDevice: () => probeDevice(ctx),
+      load: () => load(ctx),
+    },
+    steering: {
+      /** After a slider (or any trait setting) moved: the engine applies it from the next token on. */
+      push: () => pushSteering(ctx),
+    },
+    chat: {
+      send: (content: string) => send(ctx, content),
+      stop: () => stop(ctx),
+      regenerate: () => regenerate(ctx),
+      clear: () => clearChat(ctx),
+    },
+    compare: {
+      run: (prompt: string) => compare(ctx, prompt),
+      stop: () => stopRunning(ctx),
+    },
+    traits: {
+      extract: (only?: string[]) => extractTraits(ctx, only),
+      createCustom: (name: string, high: string, low: string) => createCustomTrait(ctx, name, high, low),
+      removeCustom: (id: string) => removeCustomTrait(ctx, id),
+      stop: () => stopRunning(ctx),
+    },
+    vectors: {
+      importFile: (bytes: Uint8Array, fileName: string) => importVector(ctx, bytes, fileName),
+      exportFile: (what: ExportTarget) => exportVector(ctx, what),
+    },
+    links: {
+      share: () => share(ctx),
+      open: (hash: string) => openLink(ctx, hash),
+      confirmPendingLoad: () => confirmPendingLoad(ctx),
+      applyBuiltinPreset: (p: BuiltinPreset) => applyBuiltinPreset(ctx, p),
+    },
+    cache: {
+      refresh: () => refreshCache(ctx),
+      remove: (model: string) => deleteCached(ctx, model),
+    },
+  };
+}
+
+export type Actions = ReturnType<typeof createActions>;

@@ -1,0 +1,44 @@
+/** The model session: probe the GPU, load a model (then its trait vectors and steering). */
+import type { Dtype } from '../../shared/dtype';
+import { refreshCache } from './cache';
+import { message, state, type ActionContext } from './context';
+import { pushVectors } from './steering';
+
+/** "1, 3" → [1, 3]; empty → undefined (the engine's default); anything else → the message to show. */
+export function parseLayers(text: string): number[] | undefined | string {
+  const t = text.trim();
+  if (!t) return undefined;
+  const parts = t.split(/[\s,]+/).map(Number);
+  if (parts.some((x) => !Number.isInteger(x) || x < 0)) return `"${text}" is not a list of layer numbers`;
+  return parts;
+}
+
+export async function probeDevice(ctx: ActionContext): Promise<void> {
+  try {
+    state(ctx).setDevice(await ctx.engine.device());
+  } catch (err) {
+    state(ctx).loadFailed(message(err));
+  }
+}
+
+/** Loads the model named in the model panel; a new model starts with no extracted vectors. */
+export async function load(ctx: ActionContext): Promise<void> {
+  const s = state(ctx);
+  const layers = parseLayers(s.cutLayersInput);
+  if (typeof layers === 'string') return s.loadFailed(layers);
+  s.loadStarted();
+  try {
+    const info = await ctx.engine.load(
+      { model: s.modelInput, dtype: s.dtypeChoice === 'auto' ? undefined : (s.dtypeChoice as Dtype), cutLayers: layers },
+      (p) => state(ctx).loadProgress(p),
+    );
+    state(ctx).loadDone(info);
+    ctx.extracted = {};
+    state(ctx).clearExtractedData();
+    await pushVectors(ctx);
+    state(ctx).clearPoints();
+  } catch (err) {
+    state(ctx).loadFailed(message(err));
+  }
+  void refreshCache(ctx);
+}

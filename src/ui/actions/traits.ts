@@ -1,0 +1,78 @@
+/**
+ * Trait directions from the user's GPU: extract the built-in traits (cached in the worker), or
+ * create a custom trait from the user's own words; then steer and score with them.
+ */
+import { customTrait } from '../../traits/dataset';
+import { traitsForModel } from '../store/steering-slice';
+import { busy, message, state, type ActionContext } from './context';
+import { fromExtraction } from './extracted-data';
+import { pushVectors } from './steering';
+
+function failure(err: unknown): string {
+  return err instanceof Error && err.name === 'AbortError' ? 'Extraction stopped.' : `Extraction failed: ${message(err)}`;
+}
+
+/** Extracts the built-in traits shown for the loaded model (or only those in `only`). */
+export async function extractTraits(ctx: ActionContext, only?: string[]): Promise<void> {
+  const s = state(ctx);
+  if (!s.info || busy(ctx)) return;
+  const ids = traitsForModel(s.traits, s.info.model)
+    .filter((t) => !t.custom && (!only || only.includes(t.traitId)))
+    .map((t) => t.traitId);
+  if (ids.length === 0) return;
+  const quick = s.extractQuick ? { maxPairs: 2, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
+  s.extractStarted();
+  try {
+    const result = await ctx.engine.extract({ traits: ids, ...quick }, (p) =>
+      state(ctx).extractProgress(`${p.traitId} (${p.trait + 1}/${p.traits}): ${p.message}`, p.done, p.total),
+    );
+    for (const t of result.traits) {
+      const { vector, data } = fromExtraction(t);
+      ctx.extracted[t.traitId] = vector;
+      state(ctx).setTraitData(t.traitId, data);
+    }
+    await pushVectors(ctx);
+    const cached = result.traits.filter((t) => t.fromCache).length;
+    state(ctx).extractFinished(
+      `Extracted ${result.traits.length} traits in ${(result.elapsedMs / 1000).toFixed(1)} s${cached ? ` (${cached} from the cache)` : ''}.`,
+    );
+  } catch (err) {
+    state(ctx).extractFailed(failure(err));
+  }
+}
+
+/**
+ * Persona pairs from templates, extracted on the loaded model. Only the steerable (cut) layers
+ * and the best layer are kept, so share links stay short.
+ */
+export async function createCustomTrait(ctx: ActionContext, name: string, high: string, low: string): Promise<void> {
+  const s = state(ctx);
+  if (!s.info || busy(ctx)) return;
+  let dataset;
+  try {
+    dataset = customTrait(name, high, low);
+  } catch (err) {
+    return s.extractFailed(message(err).replace(/^customTrait: /, ''));
+  }
+  const quick = s.extractQuick ? { maxPairs: 3, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
+  s.extractStarted();
+  try {
+    const result = await ctx.engine.extract({ traits: [dataset], ...quick }, (p) =>
+      state(ctx).extractProgress(`${dataset.label}: ${p.message}`, p.done, p.total),
+    );
+    const t = result.traits[0];
+    const { vector, data } = fromExtraction(t);
+    const keep = new Set([...state(ctx).info!.cutLayers, t.bestLayer]);
+    const layers = Object.fromEntries(Object.entries(vector.layers).filter(([l]) => keep.has(Number(l))));
+    state(ctx).addCustomTrait({ id: dataset.id, label: dataset.label, vector: { ...vector, layers }, ...data });
+    await pushVectors(ctx);
+    state(ctx).extractFinished(`Created "${dataset.label}" (best separated at layer ${t.bestLayer}).`);
+  } catch (err) {
+    state(ctx).extractFailed(failure(err));
+  }
+}
+
+export async function removeCustomTrait(ctx: ActionContext, id: string): Promise<void> {
+  state(ctx).removeCustomTrait(id);
+  await pushVectors(ctx);
+}
