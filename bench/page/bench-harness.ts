@@ -15,18 +15,21 @@ import type { Dtype } from '../../src/shared/dtype';
 import type { PreTrainedModel } from '@huggingface/transformers';
 import type { SessionChain as SessionChainT } from '../../src/engine/runtime/chain';
 import type { ModelForward as ModelForwardT } from '../../src/engine/runtime/model-forward';
+import type { LoadedModel } from '../../src/engine/load-model';
 
 configureOrt('/ort/');
 // Everything that may import transformers.js comes after configureOrt (one ORT instance).
 const { Engine } = await import('../../src/engine/engine');
+const { loadModel, releaseModel } = await import('../../src/engine/load-model');
 const { SessionChain } = await import('../../src/engine/runtime/chain');
 const { ModelForward } = await import('../../src/engine/runtime/model-forward');
 const { runDecodeLoop } = await import('../../src/engine/runtime/decode-loop');
 const { GREEDY } = await import('../../src/shared/sampling');
 const { ortDevice } = await import('../../src/engine/runtime/gpu-backend');
 const { cutModel } = await import('../../src/engine/surgery');
-const { fetchBytes, fetchJson } = await import('../../src/engine/hub/download');
-const { externalDataFiles, kvCacheType, onnxFileName, textConfig } = await import('../../src/engine/hub/model-files');
+const { fetchJson } = await import('../../src/engine/hub/download');
+const { fetchModelBytes, modelFileSet } = await import('../../src/engine/hub/model-bytes');
+const { kvLayout, textConfig } = await import('../../src/engine/hub/model-files');
 const { fileUrl, resolveSource } = await import('../../src/engine/hub/source');
 const { mulberry32 } = await import('../../src/shared/rng');
 // transformers.js ignores `device` when ORT is injected through Symbol.for('onnxruntime')
@@ -83,28 +86,13 @@ async function loadA(opts: LoadOptions): Promise<{ loadMs: number; parts: number
   const src = resolveSource(opts.model, 'main', opts.remoteHost);
   const noop = () => undefined;
   const config = textConfig(await fetchJson(fileUrl(src, 'config.json'), 'config.json', noop));
-  const file = onnxFileName(opts.dtype);
   // Not through the Cache API: the engine's load already keeps its own copy there.
-  const graph = await fetchBytes(fileUrl(src, file), file, noop, { useCache: false });
-  const externalData: { path: string; data: Uint8Array }[] = [];
-  for (const f of externalDataFiles(config, opts.dtype)) {
-    externalData.push({ path: f.slice(f.lastIndexOf('/') + 1), data: await fetchBytes(fileUrl(src, f), f, noop, { useCache: false }) });
-  }
+  const { graph, externalData } = await fetchModelBytes(modelFileSet(src, config, opts.dtype), { useCache: false });
   log(`(a) fetched in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const cut = cutModel(graph, []);
   log(`(a) cutModel(bytes, []) done`);
   const chain = await SessionChain.create(cut.parts, { ep: 'webgpu', externalData });
-  const forward = new ModelForward(
-    chain,
-    null,
-    {
-      numLayers: config.num_hidden_layers,
-      kvHeads: config.num_key_value_heads ?? config.num_attention_heads,
-      headDim: config.head_dim ?? config.hidden_size / config.num_attention_heads,
-      type: kvCacheType(config, opts.dtype),
-    },
-    await ortDevice(),
-  );
+  const forward = new ModelForward(chain, null, kvLayout(config, opts.dtype), await ortDevice());
   uncut = { chain, forward, contextLength: config.max_position_embeddings ?? 2048 };
   return { loadMs: performance.now() - t0, parts: cut.parts.length };
 }
@@ -132,7 +120,21 @@ async function runA(ids: number[], maxNewTokens: number): Promise<RunResult> {
 }
 
 // ---------- (b) the engine: cut model, kernels, five steered traits ----------
-const engine = new Engine();
+// The engine's own loader, wrapped: the bench runs the full token budget (no EOS ids) and
+// releases the model's sessions itself.
+let engineModel: LoadedModel | null = null;
+const engine = new Engine({
+  loadModel: async (source, ctx) => {
+    const m = await loadModel(source, ctx);
+    m.eos = []; // run the full token budget like (a) and (c): no early stop on EOS
+    return (engineModel = m);
+  },
+});
+
+function engineModelOrThrow(): LoadedModel {
+  if (!engineModel) throw new Error('(b) is not loaded');
+  return engineModel;
+}
 
 async function loadB(opts: LoadOptions & { cutLayer: number; traits: number; seed: number }) {
   const t0 = performance.now();
@@ -152,8 +154,6 @@ async function loadB(opts: LoadOptions & { cutLayer: number; traits: number; see
   const strengths = Array.from({ length: opts.traits }, (_, k) => (k % 2 === 0 ? 1 : -1) * (0.05 + 0.05 * k));
   engine.setVectors(vectors);
   engine.setSteering(vectors.map((v, k) => ({ traitId: v.traitId, strength: strengths[k], mode: 'add' as const, layer: opts.cutLayer, enabled: true })));
-  // Run the full token budget like (a) and (c): no early stop on EOS.
-  engine.internals().eos.length = 0;
   const plans = engine.plans().map((p) => ({ layer: p.layer, slots: p.slots.map((s) => ({ traitId: s.traitId, mode: s.mode, alpha: s.alpha })) }));
   return {
     loadMs: performance.now() - t0,
@@ -167,7 +167,7 @@ async function loadB(opts: LoadOptions & { cutLayer: number; traits: number; see
 }
 
 async function runB(messages: ChatMessage[], ids: number[], maxNewTokens: number): Promise<RunResult> {
-  const prompt = engine.internals().tokenizer.encodeChat(messages);
+  const prompt = engineModelOrThrow().tokenizer.encodeChat(messages);
   if (prompt.length !== ids.length || prompt.some((t, i) => t !== ids[i])) throw new Error('(b) prompt ids differ from the shared prompt');
   const tokens: number[] = [];
   const times: number[] = [];
@@ -245,7 +245,7 @@ function finish(which: Which, promptTokens: number, tokens: number[], t0: number
 
 /** A chat prompt whose token count is as close to `target` as whole words allow (needs (b) loaded). */
 function prompt(target: number): { messages: ChatMessage[]; ids: number[] } {
-  const tok = engine.internals().tokenizer;
+  const tok = engineModelOrThrow().tokenizer;
   const words =
     'Tell me a short story about a lighthouse keeper who finds a strange glass bottle on the shore one stormy night and what the note inside it says'.split(
       ' ',
@@ -278,14 +278,8 @@ async function release(which: Which): Promise<void> {
   } else if (which === 'b') {
     // The engine has no public unload; a load of another model replaces it. Drop our handle on
     // its sessions by releasing the chain and backend directly.
-    try {
-      const m = engine.internals();
-      m.forward.cache.clear();
-      m.backend.dispose();
-      await m.chain.release();
-    } catch {
-      /* not loaded */
-    }
+    if (engineModel) await releaseModel(engineModel);
+    engineModel = null;
   }
 }
 

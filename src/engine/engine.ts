@@ -1,92 +1,43 @@
 /**
- * The steering engine: loads a model (hub id or hub-layout folder), cuts it at the residual
- * stream, runs it as a chain of ORT sessions with our kernels between them, and generates.
- * Lives in the worker; the UI reaches it only through the protocol.
+ * The steering engine: loads a model (hub id or hub-layout folder; load-model.ts), cuts it at
+ * the residual stream, runs it as a chain of ORT sessions with our kernels between them, and
+ * generates. Orchestration only: loading, steering plans, generation and extraction each call
+ * into their own modules. Lives in the worker; the UI reaches it only through the protocol.
  */
 import type { EngineApi } from '../protocol/engine-api';
 import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Projections, TokenEvent, WireVector } from '../protocol/messages';
 import type { DeviceInfo } from '../shared/device';
-import type { Dtype } from '../shared/dtype';
-import { fetchBytes, fetchJson, type FileProgress } from './hub/download';
-import {
-  eosIds,
-  externalDataFiles,
-  kvCacheType,
-  onnxFileName,
-  textConfig,
-  type GenerationConfig,
-  type ModelConfig,
-} from './hub/model-files';
-import { fileUrl, resolveSource } from './hub/source';
-import { defaultDtype, needsF16 } from '../shared/dtype';
-import { loadTokenizer, TextStreamer, type ChatTokenizer } from './hub/tokenizer';
-import { SessionChain } from './runtime/chain';
+import { TextStreamer } from './hub/tokenizer';
 import { runDecodeLoop } from './runtime/decode-loop';
 import { probeDevice } from './runtime/device';
-import { ModelForward } from './runtime/model-forward';
-import type { SteeringBackend } from './runtime/steering-backend';
-import { createBackend } from './runtime/backends';
-import { ortDevice } from './runtime/gpu-backend';
 import { planLayers, type LayerPlan, type TraitSetting } from '../steering/plan';
 import { validateVector, type TraitVector } from '../steering/vector';
-import { cutModel } from './surgery';
-import {
-  runExtraction,
-  runForwardsOnly,
-  type ExtractionHost,
-  type ExtractProgress,
-  type ExtractRequest,
-  type ExtractResult,
-  type ForwardsOnlyResult,
-  type TappedSource,
-} from './extraction';
+import { runExtraction, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult } from './extraction';
 import { VectorCache, type VectorStore } from '../traits/vector-cache';
+import { EngineLoadError, extractionHost, loadModel, releaseModel, type LoadedModel, type ModelLoader } from './load-model';
 
-/**
- * ORT WebGPU's GroupQueryAttention (model-builder exports) returned wrong prefill results for
- * 32 or more new tokens in one pass (onnxruntime-web 1.31.0-dev, uncut models too, measured
- * against onnxruntime-node): such prompts are run in chunks through the KV cache instead.
- */
-export const GQA_PREFILL_CHUNK = 16;
+export { EngineLoadError } from './load-model';
 
-function prefillChunk(style: 'optimum' | 'model-builder', ep: 'webgpu' | 'wasm'): number {
-  return style === 'model-builder' && ep === 'webgpu' ? GQA_PREFILL_CHUNK : Infinity;
-}
-
-export class EngineLoadError extends Error {
-  override name = 'EngineLoadError';
-}
-
-/** Short neutral texts whose residual norms define strength 1.0 per layer. */
-const CALIBRATION_TEXTS = [
-  'The weather today is mild, with a light breeze from the west.',
-  'Please summarize the main points of the meeting in a few sentences.',
-  'Water boils at one hundred degrees Celsius at sea level.',
-];
-
-export interface Loaded {
-  info: ModelInfo;
-  tokenizer: ChatTokenizer;
-  chain: SessionChain;
-  backend: SteeringBackend;
-  forward: ModelForward;
-  eos: number[];
+export interface EngineOptions {
+  fetchFn?: typeof fetch;
+  /** How models are loaded (default load-model.ts loadModel). */
+  loadModel?: ModelLoader;
 }
 
 export class Engine implements EngineApi {
-  private loaded: Loaded | null = null;
+  private loaded: LoadedModel | null = null;
   private vectors = new Map<string, TraitVector>();
   private settings: TraitSetting[] = [];
   private stopRequested = false;
   private deviceInfo: DeviceInfo | null = null;
-  /**
-   * How to get the loaded model's original files again for the tapped extraction session (re-read
-   * from the Cache API on demand, so the bytes are not held in memory between extractions).
-   */
-  private extractionFiles: { source: () => Promise<TappedSource>; revision: string } | null = null;
   private vectorCache: VectorStore | null = null;
+  private readonly fetchFn: typeof fetch;
+  private readonly loader: ModelLoader;
 
-  constructor(private readonly fetchFn: typeof fetch = (...a) => fetch(...a)) {}
+  constructor(opts: EngineOptions = {}) {
+    this.fetchFn = opts.fetchFn ?? ((...a) => fetch(...a));
+    this.loader = opts.loadModel ?? loadModel;
+  }
 
   async device(): Promise<DeviceInfo> {
     this.deviceInfo ??= await probeDevice();
@@ -96,126 +47,21 @@ export class Engine implements EngineApi {
   async load(source: ModelSource, onProgress: (p: ProgressInfo) => void): Promise<ModelInfo> {
     const started = performance.now();
     const device = await this.device();
-    const src = resolveSource(source.model, source.revision, source.remoteHost);
-    const dtype: Dtype = source.dtype ?? defaultDtype(device.shaderF16);
-    if (needsF16(dtype) && device.webgpu && !device.shaderF16) {
-      throw new EngineLoadError(`The ${dtype} files need the GPU feature "shader-f16", which this device lacks. Choose q4 or fp32.`);
-    }
-    const fileProgress = (phase: ProgressInfo['phase']) => (p: FileProgress | { file: string; loaded: number; total: number }) =>
-      onProgress({ phase, file: p.file, loaded: p.loaded, total: p.total, message: `Downloading ${p.file}` });
-
-    const rawConfig = await fetchJson<ModelConfig>(fileUrl(src, 'config.json'), 'config.json', fileProgress('download'), this.fetchFn);
-    const config = textConfig(rawConfig);
-    const gen = await fetchJson<GenerationConfig>(
-      fileUrl(src, 'generation_config.json'),
-      'generation_config.json',
-      fileProgress('download'),
-      this.fetchFn,
-    ).catch(() => null);
-    const tokenizer = await loadTokenizer(src, fileProgress('download'));
-
-    const modelFile = onnxFileName(dtype);
-    const graph = await fetchBytes(fileUrl(src, modelFile), modelFile, fileProgress('download'), { fetchFn: this.fetchFn });
-    const externalData: { path: string; data: Uint8Array }[] = [];
-    for (const f of externalDataFiles(config, dtype)) {
-      const data = await fetchBytes(fileUrl(src, f), f, fileProgress('download'), { fetchFn: this.fetchFn });
-      externalData.push({ path: f.slice(f.lastIndexOf('/') + 1), data });
-    }
-
-    onProgress({ phase: 'prepare', loaded: 0, total: 1, message: 'Cutting the model at the residual stream' });
-    const numLayers = config.num_hidden_layers;
-    const cutLayers = [...new Set(source.cutLayers ?? [Math.floor((numLayers - 1) / 2)])].sort((a, b) => a - b);
-    for (const l of cutLayers) {
-      if (!Number.isInteger(l) || l < 0 || l >= numLayers) throw new EngineLoadError(`Layer ${l} does not exist: this model has layers 0-${numLayers - 1}.`);
-    }
-    const cut = cutModel(graph, cutLayers, { lastTokenLogits: true });
-
     // The previous model stays loaded (and usable) until the new one is ready.
-    const ep = device.webgpu ? 'webgpu' : 'wasm';
-    const chain = await SessionChain.create(cut.parts, {
-      ep,
-      externalData,
-      onPart: (i, n) => onProgress({ phase: 'compile', loaded: i, total: n, message: `Creating session ${i + 1} of ${n}` }),
-    });
-    try {
-      const backend = await createBackend(ep, cut.hidden, cutLayers.length);
-      const headDim = config.head_dim ?? config.hidden_size / config.num_attention_heads;
-      const forward = new ModelForward(
-        chain,
-        backend,
-        {
-          numLayers,
-          kvHeads: config.num_key_value_heads ?? config.num_attention_heads,
-          headDim,
-          type: kvCacheType(config, dtype),
-        },
-        ep === 'webgpu' ? await ortDevice() : null,
-        prefillChunk(cut.style, ep),
-      );
-
-      onProgress({ phase: 'calibrate', loaded: 0, total: CALIBRATION_TEXTS.length, message: 'Measuring residual norms' });
-      backend.setPlans(cutLayers.map((layer) => ({ layer, slots: [] })));
-      backend.measureNorms(true);
-      for (const [i, text] of CALIBRATION_TEXTS.entries()) {
-        forward.cache.clear();
-        await forward.forward(tokenizer.encode(text));
-        onProgress({ phase: 'calibrate', loaded: i + 1, total: CALIBRATION_TEXTS.length, message: 'Measuring residual norms' });
-      }
-      backend.measureNorms(false);
-      const norms = await backend.takeNorms();
-      forward.cache.clear();
-
-      const info: ModelInfo = {
-        model: src.id,
-        dtype,
-        style: cut.style,
-        numLayers,
-        hidden: cut.hidden,
-        vocabSize: config.vocab_size,
-        contextLength: config.max_position_embeddings ?? 2048,
-        cutLayers,
-        typicalNorm: Object.fromEntries(cutLayers.map((l, i) => [l, norms[i]])),
-        device,
-        loadMs: performance.now() - started,
-      };
-      await this.unload();
-      this.loaded = { info, tokenizer, chain, backend, forward, eos: eosIds(config, gen) };
-      const kv = { numLayers, kvHeads: config.num_key_value_heads ?? config.num_attention_heads, headDim, type: kvCacheType(config, dtype) };
-      const dataFiles = externalDataFiles(config, dtype);
-      const fetchFn = this.fetchFn;
-      this.extractionFiles = {
-        source: async () => {
-          const none = () => undefined;
-          const bytes = await fetchBytes(fileUrl(src, modelFile), modelFile, none, { fetchFn });
-          const data: { path: string; data: Uint8Array }[] = [];
-          for (const f of dataFiles) data.push({ path: f.slice(f.lastIndexOf('/') + 1), data: await fetchBytes(fileUrl(src, f), f, none, { fetchFn }) });
-          return { graph: bytes, externalData: data, ep, kv };
-        },
-        revision: src.revision,
-      };
-      this.applyPlans();
-      return info;
-    } catch (err) {
-      await chain.release();
-      throw err;
-    }
+    const next = await this.loader(source, { device, onProgress, fetchFn: this.fetchFn, started });
+    await this.unload();
+    this.loaded = next;
+    this.applyPlans();
+    return next.info;
   }
 
   private async unload(): Promise<void> {
     if (!this.loaded) return;
-    this.loaded.forward.cache.clear();
-    this.loaded.backend.dispose();
-    await this.loaded.chain.release();
+    await releaseModel(this.loaded);
     this.loaded = null;
-    this.extractionFiles = null;
   }
 
-  /** Diagnostics and tests: the loaded pieces (never crosses the worker boundary). */
-  internals(): Loaded {
-    return this.requireModel();
-  }
-
-  private requireModel(): Loaded {
+  private requireModel(): LoadedModel {
     if (!this.loaded) throw new EngineLoadError('No model is loaded yet.');
     return this.loaded;
   }
@@ -287,27 +133,9 @@ export class Engine implements EngineApi {
     return runExtraction(host, request, { onProgress, shouldStop: () => this.stopRequested, cache: this.vectorCache, fetchFn: this.fetchFn });
   }
 
-  /** Benchmark baseline for extract(): the same prompts through the tapped session, no statistics. */
-  async extractForwardsOnly(request: ExtractRequest): Promise<ForwardsOnlyResult> {
-    const host = await this.extractionHost();
-    this.stopRequested = false;
-    return runForwardsOnly(host, request, { shouldStop: () => this.stopRequested, fetchFn: this.fetchFn });
-  }
-
-  private async extractionHost(): Promise<ExtractionHost> {
-    const m = this.requireModel();
-    const files = this.extractionFiles;
-    if (!files) throw new EngineLoadError('No model is loaded yet.');
-    return {
-      tokenizer: m.tokenizer,
-      loadSource: files.source,
-      model: m.info.model,
-      revision: files.revision,
-      dtype: m.info.dtype,
-      numLayers: m.info.numLayers,
-      hidden: m.info.hidden,
-      device: m.info.device.webgpu ? await ortDevice() : null,
-    };
+  /** What extraction needs from the loaded model (also the bench's forwards-only baseline). */
+  async extractionHost(): Promise<ExtractionHost> {
+    return extractionHost(this.requireModel(), this.fetchFn);
   }
 
   resetCache(): void {

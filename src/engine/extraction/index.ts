@@ -1,15 +1,15 @@
 /** Trait extraction on the user's GPU (see run.ts). */
 export {
   runExtraction,
-  runForwardsOnly,
   resolveTraits,
   prepareTrait,
   tokenizePairs,
   extractWithSession,
+  allLayers,
+  disposeAll,
   DEFAULT_PCA_ITERATIONS,
   type ExtractionHost,
   type ExtractionHooks,
-  type ForwardsOnlyResult,
   type PreparedTrait,
 } from './run';
 export { TappedSession, type TappedSource } from './tapped-session';

@@ -19,9 +19,10 @@
  * after releasing the session and GPU buffers, so the engine stays usable.
  */
 import { calibrate } from '../../traits/calibration';
-import { datasetVersion, validateQuestions, validateTraitFile, type QuestionSet, type TraitDataset } from '../../traits/dataset';
+import { datasetVersion, type QuestionSet, type TraitDataset } from '../../traits/dataset';
 import { chooseLayer, separation } from '../../traits/extract-math';
 import { contrastivePrompts, extractionPositions, type ContrastivePrompt, type PositionMode } from '../../traits/prompts';
+import { TraitFileError, TraitFiles, defaultTraitsBase } from '../../traits/trait-files';
 import type { VectorCacheKey, VectorStore } from '../../traits/vector-cache';
 import type { ChatTokenizer } from '../hub/tokenizer';
 import type { OrtTensor } from '../runtime/ort';
@@ -70,45 +71,18 @@ export interface PreparedTrait {
 
 export const DEFAULT_PCA_ITERATIONS = 100;
 
-function defaultTraitsBase(): string {
-  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
-  return `${base.replace(/\/?$/, '/')}traits/`;
-}
-
-async function fetchJsonFile(url: string, fetchFn: typeof fetch): Promise<unknown> {
-  const r = await fetchFn(url);
-  if (!r.ok) throw new Error(`Could not load ${url} (HTTP ${r.status}).`);
-  return r.json();
-}
-
-/** Resolve trait ids against the built-in index and validate everything. */
+/** Resolve trait ids against the built-in index (traits/trait-files.ts) and validate everything. */
 export async function resolveTraits(
   req: ExtractRequest,
   fetchFn: typeof fetch = (...a) => fetch(...a),
 ): Promise<{ traits: TraitDataset[]; questions: QuestionSet }> {
   if (req.traits.length === 0) throw new Error('extract: no traits requested');
-  const base = (req.traitsBaseUrl ?? defaultTraitsBase()).replace(/\/?$/, '/');
-  type Index = { questions?: string; traits: { id: string; file: string }[] };
-  const url = (file: string) => new URL(file, new URL(base, globalThis.location?.href)).href;
-  let index: Index | null = null;
-  const getIndex = async (): Promise<Index> => (index ??= (await fetchJsonFile(url('index.json'), fetchFn)) as Index);
-  const traits: TraitDataset[] = [];
-  for (const t of req.traits) {
-    let json: unknown = t;
-    if (typeof t === 'string') {
-      const entry = (await getIndex()).traits.find((e) => e.id === t);
-      if (!entry) throw new Error(`extract: there is no built-in trait "${t}"`);
-      json = await fetchJsonFile(url(entry.file), fetchFn);
-    }
-    const r = validateTraitFile(json);
-    if (!r.ok) throw new Error(`extract: ${r.error}`);
-    traits.push(r.trait);
+  try {
+    return await new TraitFiles(req.traitsBaseUrl ?? defaultTraitsBase(), fetchFn).resolve(req);
+  } catch (err) {
+    if (err instanceof TraitFileError) throw new Error(`extract: ${err.message}`, { cause: err });
+    throw err;
   }
-  let questionsJson: unknown = req.questions;
-  if (questionsJson === undefined) questionsJson = await fetchJsonFile(url((await getIndex()).questions ?? 'questions.json'), fetchFn);
-  const q = validateQuestions(questionsJson);
-  if (!q.ok) throw new Error(`extract: ${q.error}`);
-  return { traits, questions: q.value };
 }
 
 /** Apply maxPairs / maxQuestions and build the prompts; the version covers exactly what is used. */
@@ -162,7 +136,7 @@ function cacheKey(host: ExtractionHost, p: PreparedTrait, method: ExtractionMeth
   };
 }
 
-function disposeAll(ts: OrtTensor[]): void {
+export function disposeAll(ts: OrtTensor[]): void {
   for (const t of ts) t.dispose();
 }
 
@@ -256,8 +230,32 @@ export async function extractWithSession(
   }
 }
 
-function allLayers(n: number): number[] {
+/** Every layer index of an n-layer model (what the tapped session taps). */
+export function allLayers(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
+}
+
+/** One progress reporter for a run: the event for trait `i` at `phase`, with its message. */
+function progressReporter(prepared: PreparedTrait[], onProgress: ((p: ExtractProgress) => void) | undefined) {
+  const message = (p: PreparedTrait, phase: ExtractProgress['phase'], done: number, total: number, bestLayer?: number): string => {
+    const label = p.trait.label;
+    switch (phase) {
+      case 'cached':
+        return `${label}: from the cache`;
+      case 'prepare':
+        return 'Preparing the model for extraction';
+      case 'extraction':
+        return `${label}: reading activations (${done}/${total})`;
+      case 'evaluation':
+        return `${label}: measuring separation (${done}/${total})`;
+      case 'done':
+        return `${label}: done (best layer ${bestLayer})`;
+    }
+  };
+  return (i: number, phase: ExtractProgress['phase'], done: number, total: number, bestLayer?: number): void => {
+    const p = prepared[i];
+    onProgress?.({ traitId: p.trait.id, trait: i, traits: prepared.length, phase, done, total, message: message(p, phase, done, total, bestLayer) });
+  };
 }
 
 /**
@@ -272,59 +270,24 @@ export async function runExtraction(host: ExtractionHost, req: ExtractRequest, h
   if (method !== 'mean-diff' && method !== 'pca') throw new Error(`extract: unknown method "${String(method)}"`);
   const { traits, questions } = await resolveTraits(req, hooks.fetchFn);
   const prepared = traits.map((t) => prepareTrait(t, questions, req));
+  const report = progressReporter(prepared, hooks.onProgress);
   const useCache = req.cache !== false && hooks.cache ? hooks.cache : null;
   const results: (ExtractedTrait | null)[] = [];
   for (const [i, p] of prepared.entries()) {
     const hit = useCache ? await useCache.get(cacheKey(host, p, method, positions, req)) : null;
-    if (hit)
-      hooks.onProgress?.({
-        traitId: p.trait.id,
-        trait: i,
-        traits: prepared.length,
-        phase: 'cached',
-        done: 1,
-        total: 1,
-        message: `${p.trait.label}: from the cache`,
-      });
+    if (hit) report(i, 'cached', 1, 1);
     results.push(hit ? { ...hit, fromCache: true } : null);
   }
   if (results.some((r) => r === null)) {
     if (shouldStop()) throw new ExtractionCancelled();
-    hooks.onProgress?.({
-      traitId: prepared[0].trait.id,
-      trait: 0,
-      traits: prepared.length,
-      phase: 'prepare',
-      done: 0,
-      total: 1,
-      message: 'Preparing the model for extraction',
-    });
+    report(0, 'prepare', 0, 1);
     const session = await TappedSession.create(await host.loadSource(), allLayers(host.numLayers));
     try {
       for (const [i, p] of prepared.entries()) {
         if (results[i]) continue;
-        const label = p.trait.label;
-        const progress = (phase: ExtractProgress['phase'], done: number, total: number) =>
-          hooks.onProgress?.({
-            traitId: p.trait.id,
-            trait: i,
-            traits: prepared.length,
-            phase,
-            done,
-            total,
-            message: `${label}: ${phase === 'extraction' ? 'reading activations' : 'measuring separation'} (${done}/${total})`,
-          });
-        const r = await extractWithSession(host, session, p, req, progress, shouldStop);
+        const r = await extractWithSession(host, session, p, req, (phase, done, total) => report(i, phase, done, total), shouldStop);
         results[i] = r;
-        hooks.onProgress?.({
-          traitId: p.trait.id,
-          trait: i,
-          traits: prepared.length,
-          phase: 'done',
-          done: 1,
-          total: 1,
-          message: `${label}: done (best layer ${r.bestLayer})`,
-        });
+        report(i, 'done', 1, 1, r.bestLayer);
         if (useCache) await useCache.put(cacheKey(host, p, method, positions, req), r).catch(() => undefined);
       }
     } finally {
@@ -332,50 +295,4 @@ export async function runExtraction(host: ExtractionHost, req: ExtractRequest, h
     }
   }
   return { traits: results as ExtractedTrait[], elapsedMs: performance.now() - started };
-}
-
-export interface ForwardsOnlyResult {
-  /** Forward passes run (every extraction and evaluation prompt of every trait). */
-  prompts: number;
-  tokens: number;
-  /** Tapped-session creation, and the forward passes alone (GPU work waited for). */
-  sessionMs: number;
-  forwardMs: number;
-  elapsedMs: number;
-}
-
-/**
- * Benchmark baseline: the same prompts as runExtraction (same traits, limits and positions)
- * through the same tapped session, with no statistics, no readback and no cache.
- */
-export async function runForwardsOnly(
-  host: ExtractionHost,
-  req: ExtractRequest,
-  hooks: Pick<ExtractionHooks, 'fetchFn' | 'shouldStop'> = {},
-): Promise<ForwardsOnlyResult> {
-  const started = performance.now();
-  const { traits, questions } = await resolveTraits(req, hooks.fetchFn);
-  const positions = req.positions ?? 'last';
-  const all: number[][] = [];
-  for (const t of traits) {
-    const p = prepareTrait(t, questions, req);
-    for (const tp of [...tokenizePairs(host.tokenizer, p.extraction, positions), ...tokenizePairs(host.tokenizer, p.evaluation, positions)])
-      all.push(tp.high.tokens, tp.low.tokens);
-  }
-  const session = await TappedSession.create(await host.loadSource(), allLayers(host.numLayers));
-  const sessionMs = performance.now() - started;
-  let tokens = 0;
-  const t0 = performance.now();
-  try {
-    for (const ids of all) {
-      if (hooks.shouldStop?.()) throw new ExtractionCancelled();
-      disposeAll(await session.run(ids));
-      tokens += ids.length;
-    }
-    if (host.device) await host.device.queue.onSubmittedWorkDone();
-  } finally {
-    await session.release();
-  }
-  const forwardMs = performance.now() - t0;
-  return { prompts: all.length, tokens, sessionMs, forwardMs, elapsedMs: performance.now() - started };
 }

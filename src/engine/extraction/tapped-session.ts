@@ -4,24 +4,17 @@
  * session created on demand and released after. On WebGPU the residual outputs stay
  * 'gpu-buffer' tensors; each prompt is a fresh prefill with an empty KV cache.
  */
+import type { ModelBytes } from '../hub/model-bytes';
 import { KvCache, type KvLayout } from '../runtime/kv-cache';
 import { ort, type OrtSession, type OrtTensor } from '../runtime/ort';
+import { tokenFeeds } from '../runtime/prefill';
+import { sessionOptions, type ExecutionProvider } from '../runtime/session-options';
 import { residualName, tapResiduals } from '../surgery';
 
-export interface TappedSource {
-  /** The original model file's bytes and its external data files (as given to ORT at load). */
-  graph: Uint8Array;
-  externalData: { path: string; data: Uint8Array }[];
-  ep: 'webgpu' | 'wasm';
+/** The original model file's bytes and its external data files (as given to ORT at load). */
+export interface TappedSource extends ModelBytes {
+  ep: ExecutionProvider;
   kv: KvLayout;
-}
-
-function int64(values: number[], dims: number[]): OrtTensor {
-  return new ort.Tensor(
-    'int64',
-    BigInt64Array.from(values, (v) => BigInt(v)),
-    dims,
-  );
 }
 
 export class TappedSession {
@@ -41,17 +34,8 @@ export class TappedSession {
   static async create(src: TappedSource, layers: number[]): Promise<TappedSession> {
     const bytes = tapResiduals(src.graph, layers);
     const sorted = [...new Set(layers)].sort((a, b) => a - b);
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: [src.ep],
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    };
-    if (src.externalData.length) options.externalData = src.externalData.map((f) => ({ path: f.path, data: f.data }));
-    if (src.ep === 'webgpu') {
-      // Residuals for our kernels, presents and logits never needed on the CPU.
-      options.preferredOutputLocation = 'gpu-buffer';
-    }
-    const session = await ort.InferenceSession.create(bytes, options);
+    // Residuals for our kernels stay GPU buffers on WebGPU (presents and logits are never fetched).
+    const session = await ort.InferenceSession.create(bytes, sessionOptions({ ep: src.ep, externalData: src.externalData }));
     return new TappedSession(session, new KvCache(src.kv, null), sorted);
   }
 
@@ -60,16 +44,7 @@ export class TappedSession {
    * `// [1, tokens, hidden]` f32 (GPU buffers on WebGPU). The caller disposes them.
    */
   async run(tokens: number[]): Promise<OrtTensor[]> {
-    const n = tokens.length;
-    const all: Record<string, OrtTensor> = {
-      input_ids: int64(tokens, [1, n]), // [batch, seq]
-      attention_mask: int64(new Array(n).fill(1), [1, n]), // [batch, total]
-      position_ids: int64(
-        Array.from({ length: n }, (_, i) => i),
-        [1, n],
-      ), // [batch, seq]
-      ...this.empty.feeds(),
-    };
+    const all: Record<string, OrtTensor> = { ...tokenFeeds(tokens, 0), ...this.empty.feeds() };
     const feeds: Record<string, OrtTensor> = {};
     for (const name of this.session.inputNames) {
       const t = all[name];

@@ -29,18 +29,6 @@ async function openCache(): Promise<Cache | null> {
   }
 }
 
-/** Whether a file exists (HEAD, falling back to a GET of 1 byte for servers without HEAD). */
-export async function fileExists(url: string, fetchFn: typeof fetch = fetch): Promise<boolean> {
-  const cache = await openCache();
-  if (cache && (await cache.match(url))) return true;
-  try {
-    const r = await fetchFn(url, { method: 'HEAD' });
-    return r.ok;
-  } catch {
-    return false;
-  }
-}
-
 export async function fetchBytes(
   url: string,
   file: string,

@@ -4,6 +4,7 @@
  * (`onnx/model{'' | _fp16 | _q4 | _q4f16}.onnx`, external data `{file}_data`, `_data_1`, ...).
  */
 import type { Dtype } from '../../shared/dtype';
+import type { KvLayout } from '../runtime/kv-cache';
 
 export interface ModelConfig {
   model_type?: string;
@@ -67,6 +68,16 @@ export function kvCacheType(config: ModelConfig, dtype: Dtype): 'float32' | 'flo
   const named = typeof spec === 'string' ? spec : spec?.[dtype];
   if (named === 'float16' || named === 'float32') return named;
   return dtype === 'fp16' || dtype === 'q4f16' ? 'float16' : 'float32';
+}
+
+/** The KV cache layout of the text model's ONNX export for this dtype. */
+export function kvLayout(config: ModelConfig, dtype: Dtype): KvLayout {
+  return {
+    numLayers: config.num_hidden_layers,
+    kvHeads: config.num_key_value_heads ?? config.num_attention_heads,
+    headDim: config.head_dim ?? config.hidden_size / config.num_attention_heads,
+    type: kvCacheType(config, dtype),
+  };
 }
 
 export function eosIds(config: ModelConfig, gen: GenerationConfig | null): number[] {

@@ -4,6 +4,7 @@
  * part k+1 takes it as input. Residual and KV tensors stay on the GPU; only logits come back.
  */
 import { ort, type OrtSession, type OrtTensor } from './ort';
+import { sessionOptions, type ExecutionProvider, type ExternalDataFile } from './session-options';
 
 export interface ChainPart {
   bytes: Uint8Array;
@@ -18,9 +19,8 @@ export interface Interventor {
 }
 
 export interface ChainOptions {
-  ep: 'webgpu' | 'wasm';
-  /** External data files by the name the graph references (e.g. "model.onnx_data"). */
-  externalData?: { path: string; data: Uint8Array }[];
+  ep: ExecutionProvider;
+  externalData?: readonly ExternalDataFile[];
   onPart?: (index: number, total: number) => void;
 }
 
@@ -41,7 +41,12 @@ export class SessionChain {
     try {
       for (let i = 0; i < parts.length; i++) {
         opts.onPart?.(i, parts.length);
-        sessions.push(await ort.InferenceSession.create(parts[i].bytes, sessionOptions(parts[i], opts)));
+        sessions.push(
+          await ort.InferenceSession.create(
+            parts[i].bytes,
+            sessionOptions({ ep: opts.ep, externalData: opts.externalData, outputs: { names: parts[i].outputNames, onCpu: ['logits'] } }),
+          ),
+        );
       }
     } catch (err) {
       for (const s of sessions) await s.release().catch(() => undefined);
@@ -92,20 +97,4 @@ export class SessionChain {
   async release(): Promise<void> {
     for (const s of this.sessions) await s.release().catch(() => undefined);
   }
-}
-
-function sessionOptions(part: ChainPart, opts: ChainOptions): ort.InferenceSession.SessionOptions {
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [opts.ep],
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3, // errors only: node-placement warnings are expected (shape ops on the CPU)
-  };
-  if (opts.externalData?.length) options.externalData = opts.externalData.map((f) => ({ path: f.path, data: f.data }));
-  if (opts.ep === 'webgpu') {
-    // Everything but logits stays on the GPU: residual for our kernels, presents for the next step.
-    const where: Record<string, ort.Tensor.DataLocation> = {};
-    for (const name of part.outputNames) where[name] = name === 'logits' ? 'cpu' : 'gpu-buffer';
-    options.preferredOutputLocation = where;
-  }
-  return options;
 }

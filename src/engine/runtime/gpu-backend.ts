@@ -6,7 +6,7 @@
  */
 import { K_MAX } from '../../steering/mode';
 import { DirectionBuffers, NormPass, ReadoutPass, SteerPass, type SteerParam } from '../kernels';
-import { createBuffer, readBuffer } from '../kernels/gpu-buffers';
+import { createBuffer } from '../kernels/gpu-buffers';
 import type { LayerPlan } from '../../steering/plan';
 import { ort, type OrtTensor } from './ort';
 import type { CutProjections, SteeringBackend } from './steering-backend';
@@ -30,8 +30,6 @@ export class GpuBackend implements SteeringBackend {
   private readonly staging: GPUBuffer; // [cuts, 2, K_MAX] MAP_READ
   private measuring = false;
   private slotCounts: number[];
-  /** Diagnostics: full residual copies per cut, before and after steering (tests only). */
-  private captures: { pre: GPUBuffer; post: GPUBuffer; bytes: number }[] | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -82,13 +80,9 @@ export class GpuBackend implements SteeringBackend {
       cut.normCount += Math.max(0, n);
     }
     const last = { tokenOffset: tokens - 1, outStride: K_MAX };
-    const bytes = tokens * residual.dims[2] * 4;
-    const capture = this.captures ? this.captureBuffers(c, bytes) : null;
-    if (capture) encoder.copyBufferToBuffer(buffer, 0, capture.pre, 0, bytes);
     cut.readout.encode(encoder, buffer, 1, cut.proj, 0, last);
     cut.steer.encode(encoder, buffer, tokens);
     cut.readout.encode(encoder, buffer, 1, cut.proj, 1, last);
-    if (capture) encoder.copyBufferToBuffer(buffer, 0, capture.post, 0, bytes);
     if (this.staging.mapState === 'unmapped') encoder.copyBufferToBuffer(cut.proj, 0, this.staging, c * 2 * ROW_BYTES, 2 * ROW_BYTES);
     this.device.queue.submit([encoder.finish()]);
     return residual;
@@ -103,42 +97,6 @@ export class GpuBackend implements SteeringBackend {
       const base = c * 2 * K_MAX;
       return { pre: all.slice(base, base + k), post: all.slice(base + K_MAX, base + K_MAX + k) };
     });
-  }
-
-  /** Tests only: keep a copy of every cut's full residual before and after steering. */
-  captureResiduals(on: boolean): void {
-    for (const c of this.captures ?? []) {
-      c.pre.destroy();
-      c.post.destroy();
-    }
-    this.captures = on ? [] : null;
-  }
-
-  private captureBuffers(c: number, bytes: number): { pre: GPUBuffer; post: GPUBuffer; bytes: number } {
-    const list = this.captures!;
-    const have = list[c];
-    if (have && have.bytes === bytes) return have;
-    have?.pre.destroy();
-    have?.post.destroy();
-    const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    list[c] = {
-      pre: createBuffer(this.device, `cut${c}.capture.pre`, bytes, usage),
-      post: createBuffer(this.device, `cut${c}.capture.post`, bytes, usage),
-      bytes,
-    };
-    return list[c];
-  }
-
-  /** Tests only: the captured residuals of the latest pass, per cut // [tokens, hidden]. */
-  async takeCaptures(): Promise<{ pre: Float32Array; post: Float32Array }[]> {
-    const out: { pre: Float32Array; post: Float32Array }[] = [];
-    for (const c of this.captures ?? []) {
-      out.push({
-        pre: new Float32Array(await readBuffer(this.device, c.pre, 0, c.bytes)),
-        post: new Float32Array(await readBuffer(this.device, c.post, 0, c.bytes)),
-      });
-    }
-    return out;
   }
 
   measureNorms(on: boolean): void {

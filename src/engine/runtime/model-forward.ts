@@ -3,34 +3,22 @@
  * runs the session chain with the steering backend at the cuts, keeps the presents as the
  * new KV cache, and returns the last row of logits.
  */
-import type { SessionChain } from './chain';
+import type { Interventor, SessionChain } from './chain';
 import type { ForwardModel } from './decode-loop';
 import { halfArrayToFloat } from './f16';
 import { KvCache, type KvLayout } from './kv-cache';
-import { ort, type OrtTensor } from './ort';
-import type { SteeringBackend } from './steering-backend';
-
-function int64(values: number[], dims: number[]): OrtTensor {
-  return new ort.Tensor(
-    'int64',
-    BigInt64Array.from(values, (v) => BigInt(v)),
-    dims,
-  );
-}
-
-function ones(n: number): OrtTensor {
-  return new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
-}
+import type { OrtTensor } from './ort';
+import { tokenFeeds } from './prefill';
 
 export class ModelForward implements ForwardModel {
   readonly cache: KvCache;
 
   constructor(
     private readonly chain: SessionChain,
-    private readonly backend: SteeringBackend | null,
+    private readonly interventor: Interventor | null,
     layout: KvLayout,
     device: GPUDevice | null,
-    /** Longest prefill one pass may run; longer prompts go in chunks through the KV cache. */
+    /** Longest prefill one pass may run (prefill.ts prefillChunk); longer prompts go in chunks through the KV cache. */
     private readonly maxChunk = Infinity,
   ) {
     this.cache = new KvCache(layout, device);
@@ -45,16 +33,8 @@ export class ModelForward implements ForwardModel {
   private async pass(tokens: number[]): Promise<Float32Array> {
     const past = this.cache.length;
     const n = tokens.length;
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: int64(tokens, [1, n]), // [batch, seq]
-      attention_mask: ones(past + n), // [batch, total]
-      position_ids: int64(
-        Array.from({ length: n }, (_, i) => past + i),
-        [1, n],
-      ), // [batch, seq]
-      ...this.cache.feeds(),
-    };
-    const { logits, presents } = await this.chain.run(feeds, this.backend, n);
+    const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, past), ...this.cache.feeds() };
+    const { logits, presents } = await this.chain.run(feeds, this.interventor, n);
     this.cache.update(presents, tokens);
     const [, seq, vocab] = logits.dims; // [batch, seq, vocab]
     const data = logits.type === 'float16' ? halfArrayToFloat(logits.data as Uint16Array) : (logits.data as Float32Array);

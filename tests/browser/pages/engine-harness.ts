@@ -1,9 +1,10 @@
 /**
- * Drives the real Engine on this page's thread (no worker) so tests can reach its internals:
- * logits with given steering, residual captures at the cuts, greedy generation.
+ * Drives the real Engine on this page's thread (no worker) so tests can reach its parts:
+ * logits with given steering, residual captures at the cuts, greedy generation. The engine's
+ * own loader is wrapped to keep the LoadedModel it builds.
  */
 import { configureOrt } from '../../../src/engine/runtime/ort';
-import type { GpuBackend } from '../../../src/engine/runtime/gpu-backend';
+import type { LoadedModel } from '../../../src/engine/load-model';
 import type { ModeCode } from '../../../src/steering/mode';
 import type { TraitSetting } from '../../../src/steering/plan';
 import type { ModelSource, WireVector } from '../../../src/protocol/messages';
@@ -12,7 +13,43 @@ import { GREEDY } from '../../../src/shared/sampling';
 
 configureOrt('/ort/');
 const { Engine } = await import('../../../src/engine/engine');
-const engine = new Engine();
+const { loadModel } = await import('../../../src/engine/load-model');
+const { ModelForward } = await import('../../../src/engine/runtime/model-forward');
+const { prefillChunk } = await import('../../../src/engine/runtime/prefill');
+const { ortDevice } = await import('../../../src/engine/runtime/gpu-backend');
+const { ResidualCapture } = await import('../../support/residual-capture');
+
+let loaded: LoadedModel | null = null;
+const engine = new Engine({ loadModel: async (source, ctx) => (loaded = await loadModel(source, ctx)) });
+
+function model(): LoadedModel {
+  if (!loaded) throw new Error('harness: no model loaded');
+  return loaded;
+}
+
+/**
+ * A fresh prefill's last-token logits through the engine's chain and backend; with `capture`,
+ * through a forward whose interventor wraps the backend to copy the residual around it.
+ */
+async function prefill(tokens: number[], capture: boolean) {
+  const m = model();
+  m.forward.cache.clear();
+  if (!capture) {
+    const logits = await m.forward.forward(tokens);
+    m.forward.cache.clear();
+    return { logits, captures: [] as { pre: Float32Array; post: Float32Array }[] };
+  }
+  const rc = new ResidualCapture(await ortDevice(), m.backend);
+  const forward = new ModelForward(m.chain, rc, m.kv, await ortDevice(), prefillChunk(m.info.style, m.ep));
+  try {
+    const logits = await forward.forward(tokens);
+    return { logits, captures: await rc.take() };
+  } finally {
+    forward.cache.clear();
+    m.forward.cache.clear();
+    rc.dispose();
+  }
+}
 
 interface VectorSpec {
   traitId: string;
@@ -42,21 +79,15 @@ const harness = {
   },
   /** Last-token logits of a fresh prefill with the given vectors and settings; optional residual captures. */
   async logits(opts: { tokens: number[]; vectors: VectorSpec[]; settings: TraitSetting[]; capture?: boolean; alphaOverride?: boolean }) {
-    const m = engine.internals();
+    const m = model();
     engine.setVectors(toWire(opts.vectors, m.info.hidden));
     engine.setSteering(opts.settings);
-    const backend = m.backend as GpuBackend;
-    const device = m.info.device.webgpu ? ((await (await import('../../../src/engine/runtime/gpu-backend')).ortDevice()) as GPUDevice) : null;
-    if (opts.capture) backend.captureResiduals(true);
+    const device = m.info.device.webgpu ? await ortDevice() : null;
     const { value, validation } = await withValidation(device, async () => {
-      m.forward.cache.clear();
-      const logits = await m.forward.forward(opts.tokens);
-      const captures = opts.capture ? await backend.takeCaptures() : [];
+      const { logits, captures } = await prefill(opts.tokens, opts.capture ?? false);
       const projections = await m.backend.lastProjections();
       return { logits, captures, projections };
     });
-    if (opts.capture) backend.captureResiduals(false);
-    m.forward.cache.clear();
     return {
       logits: Array.from(value.logits),
       captures: value.captures.map((c) => ({ pre: Array.from(c.pre), post: Array.from(c.post) })),
@@ -73,20 +104,11 @@ const harness = {
     plans: { layer: number; slots: { vector: number[]; mode: ModeCode; alpha: number; target: number }[] }[];
     capture?: boolean;
   }) {
-    const m = engine.internals();
-    const backend = m.backend as GpuBackend;
-    const device = (await (await import('../../../src/engine/runtime/gpu-backend')).ortDevice()) as GPUDevice;
+    const m = model();
+    const device = await ortDevice();
     const plans = opts.plans.map((p) => ({ layer: p.layer, slots: p.slots.map((s, i) => ({ traitId: `t${i}`, ...s, vector: Float32Array.from(s.vector) })) }));
-    backend.setPlans(plans);
-    if (opts.capture) backend.captureResiduals(true);
-    const { value, validation } = await withValidation(device, async () => {
-      m.forward.cache.clear();
-      const logits = await m.forward.forward(opts.tokens);
-      const captures = opts.capture ? await backend.takeCaptures() : [];
-      return { logits, captures };
-    });
-    if (opts.capture) backend.captureResiduals(false);
-    m.forward.cache.clear();
+    m.backend.setPlans(plans);
+    const { value, validation } = await withValidation(device, () => prefill(opts.tokens, opts.capture ?? false));
     engine.setSteering([]); // restore the engine's own plans
     return {
       logits: Array.from(value.logits),
@@ -99,7 +121,7 @@ const harness = {
     return engine.plans().map((p) => ({ layer: p.layer, slots: p.slots.map((s) => ({ traitId: s.traitId, mode: s.mode, alpha: s.alpha, target: s.target })) }));
   },
   encodeChat(messages: ChatMessage[]) {
-    return engine.internals().tokenizer.encodeChat(messages);
+    return model().tokenizer.encodeChat(messages);
   },
   /** Greedy generation through the engine's public generate(). */
   async generate(messages: ChatMessage[], maxNewTokens: number, reuseCache = true) {
@@ -112,7 +134,7 @@ const harness = {
     return { tokens, projections, result };
   },
   setSteering(settings: TraitSetting[], vectors: VectorSpec[]) {
-    engine.setVectors(toWire(vectors, engine.internals().info.hidden));
+    engine.setVectors(toWire(vectors, model().info.hidden));
     engine.setSteering(settings);
   },
   resetCache() {

@@ -7,6 +7,7 @@ import { configureOrt } from '../../../src/engine/runtime/ort';
 import type { ExtractProgress, ExtractRequest } from '../../../src/protocol/extraction';
 import type { ModelSource } from '../../../src/protocol/messages';
 import type { ChatMessage } from '../../../src/shared/chat';
+import type { LoadedModel } from '../../../src/engine/load-model';
 
 configureOrt('/ort/');
 const { Engine } = await import('../../../src/engine/engine');
@@ -16,8 +17,18 @@ const { readBuffer } = await import('../../../src/engine/kernels/gpu-buffers');
 const { ortDevice } = await import('../../../src/engine/runtime/gpu-backend');
 const { resolveTraits, prepareTrait, tokenizePairs } = await import('../../../src/engine/extraction/run');
 const { VectorCache } = await import('../../../src/traits/vector-cache');
+const { loadModel, tappedSource } = await import('../../../src/engine/load-model');
+const { TappedSession } = await import('../../../src/engine/extraction/tapped-session');
+const { runForwardsOnly } = await import('../../../bench/forwards-only');
 
-const engine = new Engine();
+// The engine's own loader, wrapped to keep the LoadedModel it builds.
+let loaded: LoadedModel | null = null;
+const engine = new Engine({ loadModel: async (source, ctx) => (loaded = await loadModel(source, ctx)) });
+
+function model(): LoadedModel {
+  if (!loaded) throw new Error('harness: no model loaded');
+  return loaded;
+}
 
 function fromB64(s: string): Float32Array<ArrayBuffer> {
   const bin = atob(s);
@@ -157,7 +168,7 @@ const harness = {
   /** The token lists (and pooled ranges) extract() will run for `request`, for CPU references. */
   async prompts(request: ExtractRequest) {
     const { traits, questions } = await resolveTraits(request);
-    const tok = engine.internals().tokenizer;
+    const tok = model().tokenizer;
     return traits.map((t) => {
       const p = prepareTrait(t, questions, request);
       return {
@@ -189,15 +200,10 @@ const harness = {
   },
   /** Diagnostics only: every tapped layer's full residual `// [tokens, hidden]` (base64) for one prompt. */
   async residuals(tokens: number[]) {
-    const { TappedSession } = await import('../../../src/engine/extraction/tapped-session');
-    const host = await (
-      engine as unknown as {
-        extractionHost(): Promise<{ loadSource(): Promise<import('../../../src/engine/extraction/tapped-session').TappedSource>; numLayers: number }>;
-      }
-    ).extractionHost();
+    const m = model();
     const session = await TappedSession.create(
-      await host.loadSource(),
-      Array.from({ length: host.numLayers }, (_, i) => i),
+      await tappedSource(m),
+      Array.from({ length: m.info.numLayers }, (_, i) => i),
     );
     try {
       const out = await session.run(tokens);
@@ -212,15 +218,16 @@ const harness = {
       await session.release();
     }
   },
+  /** The bench's forwards-only baseline (bench/forwards-only.ts) through the engine's extraction host. */
   async forwardsOnly(request: ExtractRequest) {
-    return engine.extractForwardsOnly(request);
+    return runForwardsOnly(await engine.extractionHost(), request);
   },
   async clearCache() {
     await new VectorCache().clear();
   },
   /** Last-token logits of a fresh prefill through the engine's own (cut) chain, base64 f32. */
   async logits(messages: ChatMessage[]) {
-    const m = engine.internals();
+    const m = model();
     m.forward.cache.clear();
     const out = await m.forward.forward(m.tokenizer.encodeChat(messages));
     m.forward.cache.clear();

@@ -1,0 +1,200 @@
+/**
+ * Loading a model, step by step: choose the dtype for the device, fetch config, tokenizer and
+ * ONNX bytes (hub/), check the requested cut layers, cut the graph at the residual stream
+ * (surgery/), create the session chain and the steering backend (runtime/), and measure the
+ * residual norms that define strength 1.0 per cut. The result is one LoadedModel, which also
+ * knows how to read its own files again for extraction.
+ */
+import type { ModelInfo, ModelSource, ProgressInfo } from '../protocol/messages';
+import type { DeviceInfo } from '../shared/device';
+import { defaultDtype, needsF16, type Dtype } from '../shared/dtype';
+import { fetchJson, type FileProgress } from './hub/download';
+import { fetchModelBytes, modelFileSet, type ModelBytes, type ModelFileSet } from './hub/model-bytes';
+import { eosIds, kvLayout, textConfig, type GenerationConfig, type ModelConfig } from './hub/model-files';
+import { fileUrl, resolveSource, type ResolvedSource } from './hub/source';
+import { loadTokenizer, type ChatTokenizer } from './hub/tokenizer';
+import type { ExtractionHost } from './extraction/run';
+import type { TappedSource } from './extraction/tapped-session';
+import { createBackend } from './runtime/backends';
+import { SessionChain } from './runtime/chain';
+import { ortDevice } from './runtime/gpu-backend';
+import type { KvLayout } from './runtime/kv-cache';
+import { ModelForward } from './runtime/model-forward';
+import { prefillChunk } from './runtime/prefill';
+import type { ExecutionProvider } from './runtime/session-options';
+import type { SteeringBackend } from './runtime/steering-backend';
+import { cutModel, type CutModel } from './surgery';
+
+export class EngineLoadError extends Error {
+  override name = 'EngineLoadError';
+}
+
+/** Short neutral texts whose residual norms define strength 1.0 per layer. */
+const CALIBRATION_TEXTS = [
+  'The weather today is mild, with a light breeze from the west.',
+  'Please summarize the main points of the meeting in a few sentences.',
+  'Water boils at one hundred degrees Celsius at sea level.',
+];
+
+export interface LoadedModel {
+  info: ModelInfo;
+  tokenizer: ChatTokenizer;
+  chain: SessionChain;
+  backend: SteeringBackend;
+  forward: ModelForward;
+  eos: number[];
+  ep: ExecutionProvider;
+  kv: KvLayout;
+  /** The model's ONNX files (what load cut; what extraction taps). */
+  files: ModelFileSet;
+}
+
+export interface LoadContext {
+  device: DeviceInfo;
+  onProgress: (p: ProgressInfo) => void;
+  fetchFn?: typeof fetch;
+  /** performance.now() when the load began (for info.loadMs); default: now. */
+  started?: number;
+}
+
+/** How the engine loads a model (injectable: a harness may wrap it to reach the parts). */
+export type ModelLoader = (source: ModelSource, ctx: LoadContext) => Promise<LoadedModel>;
+
+function chooseDtype(source: ModelSource, device: DeviceInfo): Dtype {
+  const dtype: Dtype = source.dtype ?? defaultDtype(device.shaderF16);
+  if (needsF16(dtype) && device.webgpu && !device.shaderF16) {
+    throw new EngineLoadError(`The ${dtype} files need the GPU feature "shader-f16", which this device lacks. Choose q4 or fp32.`);
+  }
+  return dtype;
+}
+
+function chooseCutLayers(requested: number[] | undefined, numLayers: number): number[] {
+  const cutLayers = [...new Set(requested ?? [Math.floor((numLayers - 1) / 2)])].sort((a, b) => a - b);
+  for (const l of cutLayers) {
+    if (!Number.isInteger(l) || l < 0 || l >= numLayers) throw new EngineLoadError(`Layer ${l} does not exist: this model has layers 0-${numLayers - 1}.`);
+  }
+  return cutLayers;
+}
+
+interface FetchedModel {
+  config: ModelConfig;
+  gen: GenerationConfig | null;
+  tokenizer: ChatTokenizer;
+  files: ModelFileSet;
+  bytes: ModelBytes;
+}
+
+async function fetchModel(src: ResolvedSource, dtype: Dtype, ctx: LoadContext): Promise<FetchedModel> {
+  const onFile = (p: FileProgress | { file: string; loaded: number; total: number }) =>
+    ctx.onProgress({ phase: 'download', file: p.file, loaded: p.loaded, total: p.total, message: `Downloading ${p.file}` });
+  const config = textConfig(await fetchJson<ModelConfig>(fileUrl(src, 'config.json'), 'config.json', onFile, ctx.fetchFn));
+  const gen = await fetchJson<GenerationConfig>(fileUrl(src, 'generation_config.json'), 'generation_config.json', onFile, ctx.fetchFn).catch(() => null);
+  const tokenizer = await loadTokenizer(src, onFile);
+  const files = modelFileSet(src, config, dtype);
+  const bytes = await fetchModelBytes(files, { onProgress: onFile, fetchFn: ctx.fetchFn });
+  return { config, gen, tokenizer, files, bytes };
+}
+
+/** Sessions for the cut parts, the steering backend at the cuts, and the forward pass over both. */
+async function startRuntime(cut: CutModel, bytes: ModelBytes, ep: ExecutionProvider, kv: KvLayout, cutCount: number, ctx: LoadContext) {
+  const chain = await SessionChain.create(cut.parts, {
+    ep,
+    externalData: bytes.externalData,
+    onPart: (i, n) => ctx.onProgress({ phase: 'compile', loaded: i, total: n, message: `Creating session ${i + 1} of ${n}` }),
+  });
+  try {
+    const backend = await createBackend(ep, cut.hidden, cutCount);
+    const forward = new ModelForward(chain, backend, kv, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.style, ep));
+    return { chain, backend, forward };
+  } catch (err) {
+    await chain.release();
+    throw err;
+  }
+}
+
+/** Median residual norm per cut over the calibration texts (before any steering). */
+async function measureNorms(
+  forward: ModelForward,
+  backend: SteeringBackend,
+  tokenizer: ChatTokenizer,
+  cutLayers: number[],
+  ctx: LoadContext,
+): Promise<number[]> {
+  const total = CALIBRATION_TEXTS.length;
+  const message = 'Measuring residual norms';
+  ctx.onProgress({ phase: 'calibrate', loaded: 0, total, message });
+  backend.setPlans(cutLayers.map((layer) => ({ layer, slots: [] })));
+  backend.measureNorms(true);
+  for (const [i, text] of CALIBRATION_TEXTS.entries()) {
+    forward.cache.clear();
+    await forward.forward(tokenizer.encode(text));
+    ctx.onProgress({ phase: 'calibrate', loaded: i + 1, total, message });
+  }
+  backend.measureNorms(false);
+  const norms = await backend.takeNorms();
+  forward.cache.clear();
+  return norms;
+}
+
+export const loadModel: ModelLoader = async (source, ctx) => {
+  const started = ctx.started ?? performance.now();
+  const { device } = ctx;
+  const src = resolveSource(source.model, source.revision, source.remoteHost);
+  const dtype = chooseDtype(source, device);
+  const { config, gen, tokenizer, files, bytes } = await fetchModel(src, dtype, ctx);
+
+  ctx.onProgress({ phase: 'prepare', loaded: 0, total: 1, message: 'Cutting the model at the residual stream' });
+  const numLayers = config.num_hidden_layers;
+  const cutLayers = chooseCutLayers(source.cutLayers, numLayers);
+  const cut = cutModel(bytes.graph, cutLayers, { lastTokenLogits: true });
+
+  const ep: ExecutionProvider = device.webgpu ? 'webgpu' : 'wasm';
+  const kv = kvLayout(config, dtype);
+  const { chain, backend, forward } = await startRuntime(cut, bytes, ep, kv, cutLayers.length, ctx);
+  try {
+    const norms = await measureNorms(forward, backend, tokenizer, cutLayers, ctx);
+    const info: ModelInfo = {
+      model: src.id,
+      dtype,
+      style: cut.style,
+      numLayers,
+      hidden: cut.hidden,
+      vocabSize: config.vocab_size,
+      contextLength: config.max_position_embeddings ?? 2048,
+      cutLayers,
+      typicalNorm: Object.fromEntries(cutLayers.map((l, i) => [l, norms[i]])),
+      device,
+      loadMs: performance.now() - started,
+    };
+    return { info, tokenizer, chain, backend, forward, eos: eosIds(config, gen), ep, kv, files };
+  } catch (err) {
+    backend.dispose();
+    await chain.release();
+    throw err;
+  }
+};
+
+export async function releaseModel(m: LoadedModel): Promise<void> {
+  m.forward.cache.clear();
+  m.backend.dispose();
+  await m.chain.release();
+}
+
+/** The model's original files for a tapped session (re-read from the Cache API, no progress). */
+export async function tappedSource(m: LoadedModel, fetchFn?: typeof fetch): Promise<TappedSource> {
+  return { ...(await fetchModelBytes(m.files, { fetchFn })), ep: m.ep, kv: m.kv };
+}
+
+/** What extraction needs from the loaded model. */
+export async function extractionHost(m: LoadedModel, fetchFn?: typeof fetch): Promise<ExtractionHost> {
+  return {
+    tokenizer: m.tokenizer,
+    loadSource: () => tappedSource(m, fetchFn),
+    model: m.info.model,
+    revision: m.files.src.revision,
+    dtype: m.info.dtype,
+    numLayers: m.info.numLayers,
+    hidden: m.info.hidden,
+    device: m.ep === 'webgpu' ? await ortDevice() : null,
+  };
+}
