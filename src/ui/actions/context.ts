@@ -58,7 +58,8 @@ export function createContext(store: AppStore, engine: Engine, options: ActionOp
     holdSteering: false,
     compareStopped: false,
     lastSource: null,
-    storage: options.storage !== undefined ? options.storage : typeof navigator !== 'undefined' ? ((navigator.storage as StorageLike | undefined) ?? null) : null,
+    storage:
+      options.storage !== undefined ? options.storage : typeof navigator !== 'undefined' ? ((navigator.storage as StorageLike | undefined) ?? null) : null,
     persistRequested: false,
     recovering: false,
   };
