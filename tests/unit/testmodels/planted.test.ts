@@ -196,7 +196,11 @@ describe('planted-trait model', () => {
     console.log('held-out separation:', lines.join(', '));
     expect(chooseLayer(effect, C.numLayers)).toBe(P);
     for (const L of LAYERS) if (L !== P) expect(effect.get(L)!).toBeLessThan(effect.get(P)!);
-    for (const [method, center] of [['mean-diff', false], ['pca', false], ['pca', true]] as const) {
+    for (const [method, center] of [
+      ['mean-diff', false],
+      ['pca', false],
+      ['pca', true],
+    ] as const) {
       const a = analyzeLayers(train, held, C.numLayers, method, center);
       expect(a.bestLayer, method).toBe(P);
       expect(a.layers[P].separation.accuracy, method).toBe(1);

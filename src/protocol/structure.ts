@@ -1,0 +1,30 @@
+/**
+ * What graph surgery found in a model file: which exporter it looks like, how its residual
+ * stream is built, and which tensor was cut after each layer. Shown in the Model panel.
+ */
+
+/** The exporter a decoder graph looks like (a label from its ops and names; the cut never depends on it). */
+export type ExportStyle = 'optimum' | 'torch-dynamo' | 'model-builder' | 'gqa-custom' | 'unknown';
+
+export interface ModelStructure {
+  exporter: ExportStyle;
+  /** The op that mixes tokens: decomposed attention (MatMul/Softmax) or a fused com.microsoft op. */
+  attention: 'decomposed' | 'GroupQueryAttention' | 'MultiHeadAttention' | 'Attention';
+  /** The embedding lookup op (GatherBlockQuantized = a 4-bit quantized table). */
+  embedding: 'Gather' | 'GatherBlockQuantized';
+  /** The embedding output is multiplied by a constant before layer 0 (Gemma's √hidden). */
+  embeddingScaled: boolean;
+  /** How blocks write into the residual stream: plain Adds, fused skip-norms, or both. */
+  residualOps: 'add' | 'skip-norm' | 'mixed';
+  /** Residual writes per block: 2 (attention, MLP) or 1 (parallel attention + MLP). */
+  writesPerBlock: 1 | 2;
+  /** Element type of the residual stream in the graph (the cut always exposes float32). */
+  residualType: 'float32' | 'float16';
+  /** The LM head reads the embedding table (Transpose + MatMul, or a shared initializer). */
+  tiedLmHead: boolean;
+  /**
+   * Per cut layer: the graph tensor cut after that layer (for a fused skip-norm, the node whose
+   * residual sum was unfused, as "node.sum").
+   */
+  cutTensors: Record<number, string>;
+}
