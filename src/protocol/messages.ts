@@ -29,7 +29,7 @@ export interface ModelInfo {
   dtype: Dtype;
   style: ExportStyle;
   /** what surgery found in the graph and the tensor cut per layer */
-  structure?: ModelStructure;
+  structure: ModelStructure;
   numLayers: number;
   hidden: number;
   vocabSize: number;

@@ -28,3 +28,26 @@ export interface ModelStructure {
    */
   cutTensors: Record<number, string>;
 }
+
+const EXPORTER_LABEL: Record<ExportStyle, string> = {
+  optimum: 'Optimum export',
+  'torch-dynamo': 'torch dynamo export',
+  'model-builder': 'onnxruntime-genai model builder',
+  'gqa-custom': 'custom GroupQueryAttention export',
+  unknown: 'unrecognised exporter',
+};
+
+/** One line for the Model panel: what the graph is and which tensor was cut after each layer. */
+export function structureSummary(s: ModelStructure): string {
+  const parts = [
+    EXPORTER_LABEL[s.exporter],
+    s.attention === 'decomposed' ? 'decomposed attention' : s.attention,
+    `${s.embedding} embedding${s.embeddingScaled ? ' (scaled)' : ''}`,
+    s.residualOps === 'add' ? 'residual Adds' : s.residualOps === 'skip-norm' ? 'fused skip-norms' : 'Adds and skip-norms',
+    `${s.writesPerBlock} residual writes per block`,
+    `${s.residualType} residual`,
+    s.tiedLmHead ? 'tied lm_head' : 'separate lm_head',
+  ];
+  const cuts = Object.entries(s.cutTensors).map(([l, t]) => `after layer ${l}: ${t}`);
+  return `${parts.join(' · ')}${cuts.length ? ` — cut ${cuts.join('; ')}` : ''}`;
+}
