@@ -139,6 +139,10 @@ describe('app', () => {
     await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).count()).resolves.toBe(0);
     expect(s.maxNewTokens).toBe(MAX_NEW);
     expect(s.files['onnx/model_q4.onnx'].loaded).toBe(s.files['onnx/model_q4.onnx'].total); // auto dtype on a device without shader-f16
+    // What surgery found in the graph and which tensor it cut (default: the middle layer, 1 of 0-3).
+    await expect(page.getByTestId('model-structure').textContent()).resolves.toMatch(
+      /^Optimum export · decomposed attention · Gather embedding · residual Adds · 2 residual writes per block · float32 residual · separate lm_head — cut after layer 1: \/model\/layers\.1\/Add_1_output_0$/,
+    );
     await page.screenshot({ path: `${ARTIFACTS}/app-loaded.png`, fullPage: true });
   });
 
