@@ -1,11 +1,8 @@
-import { useApp } from '../store';
 import type { Actions } from '../actions';
 import { BUILTIN_PRESETS } from '../../presets/builtins';
-import { PendingLoad, ShareControls } from './ShareControls';
+import { ShareControls } from './ShareControls';
 
 export function PresetBar({ actions }: { actions: Actions }) {
-  const error = useApp((s) => s.presetError);
-  const dismiss = useApp((s) => s.presetRejected);
   return (
     <section className="panel presets" aria-labelledby="presets-h">
       <h2 id="presets-h">Presets and sharing</h2>
@@ -17,15 +14,6 @@ export function PresetBar({ actions }: { actions: Actions }) {
         ))}
       </div>
       <ShareControls actions={actions} />
-      {error && (
-        <div className="error" role="alert" data-testid="preset-error">
-          {error}{' '}
-          <button type="button" onClick={() => dismiss(null)}>
-            Dismiss
-          </button>
-        </div>
-      )}
-      <PendingLoad actions={actions} />
     </section>
   );
 }

@@ -1,13 +1,14 @@
 /**
  * Sharing: "Share link" (settings plus the vectors in use, in the URL), the preset file for
- * setups too large for a link (download and open), and the banner a received link shows
- * before anything downloads: what it sets, what it carries, and where the model comes from.
+ * setups too large for a link (download and open), and the banner at the top of the page for a
+ * received link: what it sets, what it carries and where the model comes from, before anything
+ * downloads — or why it cannot be used.
  */
 import { useApp } from '../store';
 import type { Actions } from '../actions';
 import { saveDownload } from '../actions/vector-files';
 
-export function PendingLoad({ actions }: { actions: Actions }) {
+function PendingLoad({ actions }: { actions: Actions }) {
   const pending = useApp((s) => s.pendingLoad);
   const setPending = useApp((s) => s.setPendingLoad);
   const traits = useApp((s) => s.traits.filter((t) => t.strength !== 0).length);
@@ -35,6 +36,25 @@ export function PendingLoad({ actions }: { actions: Actions }) {
           Not now
         </button>
       </div>
+    </div>
+  );
+}
+
+/** Top of the page: a received link's banner, or why a link or preset file cannot be used. */
+export function LinkBanner({ actions }: { actions: Actions }) {
+  const error = useApp((s) => s.presetError);
+  const dismiss = useApp((s) => s.presetRejected);
+  return (
+    <div className="link-banner">
+      {error && (
+        <div className="error" role="alert" data-testid="preset-error">
+          {error}{' '}
+          <button type="button" onClick={() => dismiss(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      <PendingLoad actions={actions} />
     </div>
   );
 }
