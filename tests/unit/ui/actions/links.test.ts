@@ -8,6 +8,7 @@ import { BUILTIN_PRESETS } from '../../../../src/presets/builtins';
 import { decodePreset } from '../../../../src/presets/codec';
 import { LIMITS } from '../../../../src/presets/preset';
 import { decodeContext } from '../../../../src/ui/actions/share-link';
+import { sameModel } from '../../../../src/ui/store/preset-slice';
 import { filled, INFO, loaded, setup, vectorFileBytes } from '../../../support/fake-engine';
 
 const replaceState = vi.fn();
@@ -200,6 +201,16 @@ describe('link actions', () => {
     expect(to.engine.calls).toEqual([]);
     await to.actions.links.open('');
     expect(to.engine.calls).toEqual([]);
+  });
+
+  it('a site-relative model id in a link matches the loaded model it resolves to on this page', () => {
+    vi.stubGlobal('location', { origin: 'http://app.test', pathname: '/sub/', search: '', hash: '', href: 'http://app.test/sub/' });
+    const loadedUrl = 'http://app.test/sub/models/traitlab/planted-cheerful/';
+    expect(sameModel(loadedUrl, './models/traitlab/planted-cheerful/')).toBe(true);
+    expect(sameModel(loadedUrl, './models/traitlab/tiny-llama/')).toBe(false);
+    expect(sameModel(loadedUrl, loadedUrl)).toBe(true);
+    expect(sameModel('org/fake', 'org/fake')).toBe(true);
+    expect(sameModel('org/fake', 'fake')).toBe(false);
   });
 
   it('a built-in preset sets strengths and prompt and sends the settings', async () => {
