@@ -163,6 +163,21 @@ describe('share links on the built site', () => {
     await p.close();
   }, 400_000);
 
+  it('the same setup as a preset file: downloaded by the sender, opened in a fresh context, restores settings and the vector', async () => {
+    const [download] = await Promise.all([sender.waitForEvent('download'), sender.getByRole('button', { name: 'Download preset file' }).first().click()]);
+    expect(download.suggestedFilename()).toBe('traitlab-preset.json');
+    const bytes = readFileSync((await download.path())!);
+    expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ format: 'traitlab-preset/2' });
+    const p = await openPage(fresh, site.url);
+    await p.getByLabel('Open preset file').setInputFiles({ name: 'traitlab-preset.json', mimeType: 'application/json', buffer: bytes });
+    await p.getByTestId('pending-load').waitFor({ timeout: 30_000 });
+    await expect(p.getByTestId('pending-load').textContent()).resolves.toMatch(/carries 1 trait vector/);
+    const s = await stateOf(p);
+    expect(s.presetError).toBeNull();
+    expect(s.traits.find((t) => t.traitId === 'planted-cheerful')?.strength).toBe(0.8);
+    await p.close();
+  });
+
   it('hostile model references are refused when the link is opened: a clear message, nothing shown as "will load", the page alive', async () => {
     const p = await openPage(fresh, site.url);
     await p.getByLabel('Openness strength', { exact: true }).waitFor({ timeout: 60_000 });
