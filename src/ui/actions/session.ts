@@ -3,6 +3,7 @@ import type { ModelSource } from '../../protocol/messages';
 import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
 import { detailOf, message, state, type ActionContext } from './context';
+import { applyLinkVectors } from './share-link';
 import { pushVectors } from './steering';
 
 /** "1, 3" → [1, 3]; empty → undefined (the engine's default); anything else → the message to show. */
@@ -55,6 +56,7 @@ export async function loadSource(ctx: ActionContext, source: ModelSource, opts: 
     if (!opts.keepVectors) {
       ctx.extracted = {};
       state(ctx).clearExtractedData();
+      applyLinkVectors(ctx);
     }
     await pushVectors(ctx);
     if (!opts.keepVectors) state(ctx).clearPoints();
