@@ -17,9 +17,9 @@ import type { ExtractionHost } from './extraction/run';
 import type { TappedSource } from './extraction/tapped-session';
 import { createBackend } from './runtime/backends';
 import { SessionChain } from './runtime/chain';
-import { ortDevice } from './runtime/gpu-backend';
+import { GpuBackend, ortDevice } from './runtime/gpu-backend';
 import type { KvLayout } from './runtime/kv-cache';
-import { ModelForward } from './runtime/model-forward';
+import { gpuForwardOptions, ModelForward } from './runtime/model-forward';
 import { prefillChunk } from './runtime/prefill';
 import type { ExecutionProvider } from './runtime/session-options';
 import type { SteeringBackend } from './runtime/steering-backend';
@@ -96,7 +96,15 @@ async function fetchModel(src: ResolvedSource, dtype: Dtype, ctx: LoadContext): 
 }
 
 /** Sessions for the cut parts, the steering backend at the cuts, and the forward pass over both. */
-async function startRuntime(cut: CutModel, bytes: ModelBytes, ep: ExecutionProvider, kv: KvLayout, cutCount: number, ctx: LoadContext) {
+async function startRuntime(
+  cut: CutModel,
+  bytes: ModelBytes,
+  ep: ExecutionProvider,
+  kv: KvLayout,
+  cutCount: number,
+  model: { contextLength: number; vocab: number },
+  ctx: LoadContext,
+) {
   const chain = await SessionChain.create(cut.parts, {
     ep,
     externalData: bytes.externalData,
@@ -104,7 +112,11 @@ async function startRuntime(cut: CutModel, bytes: ModelBytes, ep: ExecutionProvi
   });
   try {
     const backend = await createBackend(ep, cut.hidden, cutCount);
-    const forward = new ModelForward(chain, backend, kv, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.style, ep));
+    const device = ep === 'webgpu' ? await ortDevice() : null;
+    // WebGPU: static KV cache, logits into a buffer of ours, the token chosen on the GPU with the
+    // projections in the same readback (one sync per step).
+    const gpu = device ? gpuForwardOptions(chain, device, { ...model, logitsRows: 'last', readback: backend instanceof GpuBackend ? backend : null }) : null;
+    const forward = new ModelForward(chain, backend, kv, device, prefillChunk(cut.style, ep), gpu);
     return { chain, backend, forward };
   } catch (err) {
     await chain.release();
@@ -150,7 +162,8 @@ export const loadModel: ModelLoader = async (source, ctx) => {
 
   const ep: ExecutionProvider = device.webgpu ? 'webgpu' : 'wasm';
   const kv = kvLayout(config, dtype);
-  const { chain, backend, forward } = await startRuntime(cut, bytes, ep, kv, cutLayers.length, ctx);
+  const contextLength = config.max_position_embeddings ?? 2048;
+  const { chain, backend, forward } = await startRuntime(cut, bytes, ep, kv, cutLayers.length, { contextLength, vocab: config.vocab_size }, ctx);
   try {
     const norms = await measureNorms(forward, backend, tokenizer, cutLayers, ctx);
     const info: ModelInfo = {
@@ -160,7 +173,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
       numLayers,
       hidden: cut.hidden,
       vocabSize: config.vocab_size,
-      contextLength: config.max_position_embeddings ?? 2048,
+      contextLength,
       cutLayers,
       typicalNorm: Object.fromEntries(cutLayers.map((l, i) => [l, norms[i]])),
       device,
@@ -168,6 +181,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
     };
     return { info, tokenizer, chain, backend, forward, eos: eosIds(config, gen), ep, kv, files };
   } catch (err) {
+    forward.destroy();
     backend.dispose();
     await chain.release();
     throw err;
@@ -175,7 +189,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
 };
 
 export async function releaseModel(m: LoadedModel): Promise<void> {
-  m.forward.cache.clear();
+  m.forward.destroy();
   m.backend.dispose();
   await m.chain.release();
 }

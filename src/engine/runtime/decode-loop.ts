@@ -12,6 +12,11 @@ export interface ForwardModel {
   readonly cache: KvCache;
   /** Runs `tokens` at positions cache.length.. and appends them to the cache; returns the last row of logits // [vocab]. */
   forward(tokens: number[]): Promise<Float32Array>;
+  /**
+   * Optional: runs `tokens` like forward() and returns the token `sampler` would pick from the
+   * last row with this `history` (exactly sampler.next's choice), without bringing the row to the CPU.
+   */
+  choose?(tokens: number[], sampler: Sampler, history: readonly number[]): Promise<number>;
 }
 
 export class ContextFullError extends Error {
@@ -50,8 +55,12 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
   const history = [...prompt];
   const generated: number[] = [];
 
+  // Run tokens, pick the next one: on the GPU when the model can, else from CPU logits.
+  const step = async (tokens: number[]): Promise<number> =>
+    model.choose ? model.choose(tokens, sampler, history) : sampler.next(await model.forward(tokens), history);
+
   const t0 = performance.now();
-  let logits = await model.forward(prompt.slice(reuse));
+  let next = await step(prompt.slice(reuse));
   const prefillMs = performance.now() - t0;
   const t1 = performance.now();
   let finishReason: FinishReason = 'max-tokens';
@@ -60,7 +69,6 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
       finishReason = 'stopped';
       break;
     }
-    const next = sampler.next(logits, history);
     if (opts.eos.includes(next)) {
       finishReason = 'eos';
       break;
@@ -77,7 +85,7 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
       finishReason = 'stopped';
       break;
     }
-    logits = await model.forward([next]);
+    next = await step([next]);
   }
   return { finishReason, prefillTokens: prompt.length - reuse, generated, prefillMs, decodeMs: performance.now() - t1 };
 }
