@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   const modelId = rel.split(sep).join('/');
 
   progress('generating bench models if needed (.models, bench: true)');
-  const gen = await ensureTestModels('.models', { bench: true });
+  const gen = await ensureTestModels('.models', { bench: true, gpuBench: [modelId] });
   if (gen.written.length) progress(`wrote ${gen.written.join(', ')}`);
   if (!existsSync(folder)) throw new Error(`no model folder at ${args.model}`);
 
