@@ -4,8 +4,8 @@
 // call.rowOffset + i; ties go to the smallest i, like the CPU argmax (it keeps the first
 // maximum). A NaN never wins a comparison (results with NaN logits are unspecified).
 //
-// Constants prepended by argmax-pass.ts (not declared here):
-//   WG  : u32   invocations of the one workgroup (256)
+// Constants from argmax-pass.ts (buildWgsl placeholders):
+//   WG  : u32   invocations of the one workgroup (SAMPLE_WG = 256, a power of two)
 //   F16 : bool  logits are float16 (two per u32 word, read with unpack2x16float), else float32
 //
 // Buffers:
@@ -17,6 +17,9 @@
 // (value, index); a shared-memory tree reduction over WG pairs then picks the overall best
 // (larger value, or equal value and smaller index). No floating-point arithmetic is done,
 // so the result is exactly the CPU argmax of the same values.
+
+const WG: u32 = {{WG}}u;
+const F16: bool = {{F16}};
 
 struct Call {
   vocab: u32,

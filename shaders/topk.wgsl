@@ -15,8 +15,8 @@
 // Candidates come in a fixed order (those above the bound in index order, then ties in index
 // order), not sorted by score: the CPU sorts them.
 //
-// Constants prepended by topk-pass.ts (not declared here):
-//   WG  : u32   invocations of the one workgroup (256)
+// Constants from topk-pass.ts (buildWgsl placeholders):
+//   WG  : u32   invocations of the one workgroup (SAMPLE_WG = 256)
 //   F16 : bool  logits are float16 (two per u32 word, read with unpack2x16float), else float32
 //
 // Buffers:
@@ -29,6 +29,9 @@
 // 32-bit key in four 8-bit passes (a 256-bin histogram in workgroup memory per pass, scanned by
 // invocation 0), then two passes over contiguous chunks of ceil(vocab / WG) tokens per
 // invocation: count keys above / equal to the threshold, exclusive scan, write.
+
+const WG: u32 = {{WG}}u;
+const F16: bool = {{F16}};
 
 struct Call {
   vocab: u32,

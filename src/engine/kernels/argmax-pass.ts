@@ -6,7 +6,13 @@
 import argmaxWgsl from '../../../shaders/argmax.wgsl?raw';
 import { checkStorage, checkU32, UniformCache } from './gpu-buffers';
 import { buildKernel, type ComputeKernel } from './pipeline';
-import { BindGroupCache, checkLayout, logitsBytes, sampleConstants, type LogitsLayout } from './sample-common';
+import { checkLayout, logitsBytes, sampleValues, type LogitsLayout } from './sample-common';
+import { buildWgsl } from './shader-source';
+
+/** The kernel's WGSL for f32 or f16 logits. */
+export function argmaxSource(f16: boolean): string {
+  return buildWgsl('argmax', argmaxWgsl, sampleValues(f16));
+}
 
 export interface ArgmaxEncodeOptions {
   /** Logits row to read (default 0): row r starts at element r * vocab. */
@@ -18,7 +24,6 @@ export interface ArgmaxEncodeOptions {
 export class ArgmaxPass {
   private readonly kernel: ComputeKernel;
   private readonly calls: UniformCache; // uniform {vocab, rowOffset, outIndex, 0}
-  private readonly groups: BindGroupCache;
 
   constructor(
     device: GPUDevice,
@@ -26,9 +31,8 @@ export class ArgmaxPass {
     private readonly label = 'argmax',
   ) {
     checkLayout(layout);
-    this.kernel = buildKernel(device, label, sampleConstants(layout.f16) + argmaxWgsl, ['read-only-storage', 'uniform', 'storage']);
+    this.kernel = buildKernel(device, label, argmaxSource(layout.f16), ['read-only-storage', 'uniform', 'storage']);
     this.calls = new UniformCache(device, `${label}.call`);
-    this.groups = new BindGroupCache(device, this.kernel.layout, label);
   }
 
   /** Record out[outIndex] = argmax of logits row `row`. `logits` needs STORAGE usage. */
@@ -42,7 +46,7 @@ export class ArgmaxPass {
     const call = this.calls.get([this.layout.vocab, row * this.layout.vocab, outIndex, 0]);
     const pass = encoder.beginComputePass({ label: `${this.label}.pass` });
     pass.setPipeline(this.kernel.pipeline);
-    pass.setBindGroup(0, this.groups.get([logits, call, out]));
+    pass.setBindGroup(0, this.kernel.bindGroups.get([logits, call, out]));
     pass.dispatchWorkgroups(1, 1, 1);
     pass.end();
   }
@@ -50,6 +54,5 @@ export class ArgmaxPass {
   /** Free GPU buffers. Only after submitted work no longer needs them. */
   destroy(): void {
     this.calls.destroy();
-    this.groups.clear();
   }
 }

@@ -7,9 +7,16 @@
 import topkWgsl from '../../../shaders/topk.wgsl?raw';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildKernel, type ComputeKernel } from './pipeline';
-import { BindGroupCache, checkLayout, logitsBytes, sampleConstants, type LogitsLayout } from './sample-common';
+import { checkLayout, logitsBytes, sampleValues, type LogitsLayout } from './sample-common';
+import { buildWgsl } from './shader-source';
 
 /** Largest k the GPU selection serves (larger top-k settings read the full row instead). */
+
+/** The kernel's WGSL for f32 or f16 logits. */
+export function topkSource(f16: boolean): string {
+  return buildWgsl('topk', topkWgsl, sampleValues(f16));
+}
+
 export const TOPK_MAX = 256;
 
 export interface TopkEncodeOptions {
@@ -32,7 +39,6 @@ export class TopkPass {
   private readonly seenCpu: Uint32Array<ArrayBuffer>;
   private readonly kernel: ComputeKernel;
   private readonly calls: UniformCache; // uniform Call (8 words)
-  private readonly groups: BindGroupCache;
 
   constructor(
     private readonly device: GPUDevice,
@@ -43,9 +49,8 @@ export class TopkPass {
     const words = Math.ceil(layout.vocab / 32);
     this.seenCpu = new Uint32Array(words);
     this.seen = createBuffer(device, `${label}.seen [${words}]`, words * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-    this.kernel = buildKernel(device, label, sampleConstants(layout.f16) + topkWgsl, ['read-only-storage', 'read-only-storage', 'uniform', 'storage']);
+    this.kernel = buildKernel(device, label, topkSource(layout.f16), ['read-only-storage', 'read-only-storage', 'uniform', 'storage']);
     this.calls = new UniformCache(device, `${label}.call`);
-    this.groups = new BindGroupCache(device, this.kernel.layout, label);
   }
 
   /** Replace the seen set (e.g. with a new prompt). Out-of-range ids are ignored. */
@@ -81,7 +86,7 @@ export class TopkPass {
     const call = this.calls.get([vocab, row * vocab, pick, emit, opts.penalty !== 1 ? 1 : 0, bits[0], bits[1], 0]);
     const pass = encoder.beginComputePass({ label: `${this.label}.pass` });
     pass.setPipeline(this.kernel.pipeline);
-    pass.setBindGroup(0, this.groups.get([logits, this.seen, call, out]));
+    pass.setBindGroup(0, this.kernel.bindGroups.get([logits, this.seen, call, out]));
     pass.dispatchWorkgroups(1, 1, 1);
     pass.end();
   }
@@ -89,7 +94,6 @@ export class TopkPass {
   /** Free GPU buffers. Only after submitted work no longer needs them. */
   destroy(): void {
     this.calls.destroy();
-    this.groups.clear();
     this.seen.destroy();
   }
 }
