@@ -198,8 +198,8 @@ async function main(): Promise<void> {
 
     const device = await call(page, 'device');
     if (!device.webgpu) throw new Error(`WebGPU is not available in this Chromium (expected ${realGpu ? 'the GPU' : 'SwiftShader'})`);
-    if (realGpu && /swiftshader/i.test(device.adapter))
-      throw new Error(`TRAITLAB_REAL_GPU=1 but Chromium gave SwiftShader (${device.adapter}): no Vulkan driver found`);
+    if (realGpu && /swiftshader/i.test(device.adapter) && process.env.TRAITLAB_ALLOW_SWIFTSHADER !== '1')
+      throw new Error(`TRAITLAB_REAL_GPU=1 but Chromium gave SwiftShader (${device.adapter}): no Vulkan driver found (ALLOW_SWIFTSHADER=1 to go on)`);
     progress(`adapter: ${device.adapter}`);
 
     const config = (await (await fetch(`${base}/hub/${modelId}/resolve/main/config.json`)).json()) as { num_hidden_layers: number; hidden_size: number };
