@@ -6,13 +6,13 @@
 #                        # loaders, and copies this machine's node binary, into bench/.gpu-bundle/
 #   bench/gpu.sh         # on the GPU machine, in a checkout that holds node_modules/ and
 #                        # bench/.gpu-bundle/: unpacks the .deb files under $GPU_ROOT (never into /),
-#                        # starts Chromium on the real GPU (Vulkan, not SwiftShader), generates a
-#                        # SmolLM2-360M-shaped random model, runs the bench on each dtype and prints
+#                        # starts Chromium on the real GPU (Vulkan, not SwiftShader), generates
+#                        # SmolLM2-360M-shaped random q4 and q4f16 models, runs the bench on each dtype and prints
 #                        # one table (prefill/decode tok/s of a, b, c; ratios; per-token counts;
 #                        # adapter). JSON per dtype goes to $OUT_DIR (default bench/.gpu-out/).
 #
-# Environment: MODEL (default .models/traitlab/bench-smollm2-360m), GPU_ROOT (default /tmp/traitlab-gpu), OUT_DIR, DTYPES (default "q4": the test-model
-# generator writes fp32 and q4 only, so q4f16 needs real q4f16 files under .models/),
+# Environment: MODEL (default .models/traitlab/bench-smollm2-360m), GPU_ROOT (default
+# /tmp/traitlab-gpu), OUT_DIR, DTYPES (default "q4 q4f16"; q4f16 needs shader-f16 on the GPU),
 # TOKENS (64), REPS (3), PROMPT (128); ALLOW_SWIFTSHADER=1 lets the run go on when Chromium finds
 # no GPU (to check the script on a machine without one). Needs no network on the GPU machine.
 set -euo pipefail
@@ -52,7 +52,7 @@ if [ "${1:-}" = fetch ]; then fetch; exit 0; fi
 
 GPU_ROOT=${GPU_ROOT:-/tmp/traitlab-gpu}
 OUT_DIR=${OUT_DIR:-bench/.gpu-out}
-DTYPES=${DTYPES:-q4}
+DTYPES=${DTYPES:-"q4 q4f16"}
 [ -d "$BUNDLE" ] || { echo "gpu.sh: no $BUNDLE; run 'bench/gpu.sh fetch' on a Debian machine first" >&2; exit 2; }
 [ -d node_modules ] || { echo "gpu.sh: no node_modules/ in $(pwd)" >&2; exit 2; }
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "gpu.sh: nvidia-smi not found"
@@ -77,7 +77,7 @@ mkdir -p "$OUT_DIR"
 
 for dtype in $DTYPES; do
   echo "== $dtype ==" >&2
-  timeout 200 "$NODE" node_modules/tsx/dist/cli.mjs bench/run.ts --model "${MODEL:-.models/traitlab/bench-smollm2-360m}" --dtype "$dtype" \
+  timeout 220 "$NODE" node_modules/tsx/dist/cli.mjs bench/run.ts --model "${MODEL:-.models/traitlab/bench-smollm2-360m}" --dtype "$dtype" \
     --tokens "${TOKENS:-64}" --reps "${REPS:-3}" --prompt "${PROMPT:-128}" --out "$OUT_DIR/bench-$dtype.json" >/dev/null \
     || echo "gpu.sh: the $dtype bench failed (exit $?)" >&2
 done

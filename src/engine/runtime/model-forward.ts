@@ -2,6 +2,8 @@
  * One forward pass of the cut model at the cache's position: builds the graph inputs,
  * runs the session chain with the steering interventor at the cuts, keeps the presents as the
  * new KV cache, and returns the last row of logits (forward) or the next token (choose).
+ * Prompts longer than `maxChunk` run in chunks through the cache (prefill.ts, the same mechanism
+ * the tapped extraction session uses).
  *
  * On WebGPU (`gpu` options) a decode step creates none of our buffers and syncs once: the KV
  * cache is static (kv-cache.ts), the logits land in a GPU buffer made at load and bound as the
@@ -14,7 +16,7 @@ import { halfArrayToFloat } from './f16';
 import { GpuSampling, type StepReadback } from './gpu-sampling';
 import { KvCache, type KvLayout } from './kv-cache';
 import { ort, type OrtTensor } from './ort';
-import { tokenFeeds } from './prefill';
+import { chunkedPrefill, tokenFeeds } from './prefill';
 import type { Sampler } from './sampler';
 import { createBuffer, readBuffer } from '../kernels/gpu-buffers';
 import { logitsBytes } from '../kernels/sample-common';
@@ -119,14 +121,15 @@ export class ModelForward implements ForwardModel {
     this.sampling?.destroy();
   }
 
-  /** `tokens` in chunks of maxChunk; the last chunk's logits. */
+  /** `tokens` in chunks of maxChunk; the last chunk's logits (earlier ones are dropped). */
   private async passes(tokens: number[]): Promise<PassOutput> {
-    let out: PassOutput | null = null;
-    for (let i = 0; i < tokens.length; i += this.maxChunk) {
-      if (out && !out.bound) out.logits.dispose();
-      out = await this.pass(tokens.slice(i, i + this.maxChunk));
-    }
-    return out!;
+    const outs = await chunkedPrefill(tokens, this.maxChunk, async (chunk, _start, last) => {
+      const out = await this.pass(chunk);
+      if (last) return out;
+      if (!out.bound) out.logits.dispose();
+      return null;
+    });
+    return outs[outs.length - 1]!;
   }
 
   private async pass(tokens: number[]): Promise<PassOutput> {
