@@ -18,11 +18,12 @@ import type { ModelForward as ModelForwardT } from '../../src/engine/runtime/mod
 import type { LoadedModel } from '../../src/engine/load-model';
 
 configureOrt('/ort/');
+const counters = await import('../../tests/support/gpu-counters');
 // Everything that may import transformers.js comes after configureOrt (one ORT instance).
 const { Engine } = await import('../../src/engine/engine');
 const { loadModel, releaseModel } = await import('../../src/engine/load-model');
 const { SessionChain } = await import('../../src/engine/runtime/chain');
-const { ModelForward } = await import('../../src/engine/runtime/model-forward');
+const { gpuForwardOptions, ModelForward } = await import('../../src/engine/runtime/model-forward');
 const { runDecodeLoop } = await import('../../src/engine/runtime/decode-loop');
 const { GREEDY } = await import('../../src/shared/sampling');
 const { ortDevice } = await import('../../src/engine/runtime/gpu-backend');
@@ -47,6 +48,8 @@ const { ort } = await import('../../src/engine/runtime/ort');
 const tjsOnnx = tjs.env.backends.onnx as unknown as { webgpu?: unknown; wasm?: unknown };
 const sameOrt = tjsOnnx.webgpu === ort.env.webgpu && tjsOnnx.wasm === ort.env.wasm;
 if (!sameOrt) console.warn('[bench] transformers.js got a different onnxruntime-web instance than the engine');
+// Count every GPU buffer, submit, map and session run from here on (ours, ORT's, transformers.js').
+counters.installCounters((ort.InferenceSession as unknown as { prototype: object }).prototype);
 
 type Which = 'a' | 'b' | 'c';
 
@@ -68,6 +71,10 @@ export interface RunResult {
   /** (a)/(b) only: the decode loop's own prefillMs/decodeMs */
   loopPrefillMs?: number;
   loopDecodeMs?: number;
+  /** Mean GPU work per decode step after the first (tests/support/gpu-counters.ts); null below 3 tokens. */
+  perToken: ReturnType<typeof counters.perToken>;
+  /** (a)/(b): steps whose GPU top-k candidates could not certify the choice (full-row fallback). */
+  samplingFallbacks?: number;
 }
 
 const pageStart = performance.now();
@@ -92,8 +99,12 @@ async function loadA(opts: LoadOptions): Promise<{ loadMs: number; parts: number
   const cut = cutModel(graph, []);
   log(`(a) cutModel(bytes, []) done`);
   const chain = await SessionChain.create(cut.parts, { ep: 'webgpu', externalData });
-  const forward = new ModelForward(chain, null, kvLayout(config, opts.dtype), await ortDevice());
-  uncut = { chain, forward, contextLength: config.max_position_embeddings ?? 2048 };
+  const contextLength = config.max_position_embeddings ?? 2048;
+  const device = await ortDevice();
+  // The engine's GPU decode path (static KV cache, logits bound to our buffer, argmax on the GPU), no steering.
+  const gpu = gpuForwardOptions(chain, device, { contextLength, vocab: config.vocab_size, logitsRows: 'all', readback: null });
+  const forward = new ModelForward(chain, null, kvLayout(config, opts.dtype), device, Infinity, gpu);
+  uncut = { chain, forward, contextLength };
   return { loadMs: performance.now() - t0, parts: cut.parts.length };
 }
 
@@ -102,6 +113,8 @@ async function runA(ids: number[], maxNewTokens: number): Promise<RunResult> {
   if (!m) throw new Error('(a) is not loaded');
   const tokens: number[] = [];
   const times: number[] = [];
+  const snaps: ReturnType<typeof counters.snapshot>[] = [];
+  const fallbacks0 = m.forward.samplingStats?.fallbacks ?? 0;
   const t0 = performance.now();
   const r = await runDecodeLoop(m.forward, ids, {
     sampling: GREEDY,
@@ -112,11 +125,13 @@ async function runA(ids: number[], maxNewTokens: number): Promise<RunResult> {
     shouldStop: () => false,
     onToken: (t) => {
       times.push(performance.now());
+      snaps.push(counters.snapshot());
       tokens.push(t);
     },
   });
   m.forward.cache.clear();
-  return finish('a', ids.length, tokens, t0, times, r.prefillMs, r.decodeMs);
+  const fallbacks = (m.forward.samplingStats?.fallbacks ?? 0) - fallbacks0;
+  return { ...finish('a', ids.length, tokens, t0, times, snaps, r.prefillMs, r.decodeMs), samplingFallbacks: fallbacks };
 }
 
 // ---------- (b) the engine: cut model, kernels, five steered traits ----------
@@ -171,13 +186,17 @@ async function runB(messages: ChatMessage[], ids: number[], maxNewTokens: number
   if (prompt.length !== ids.length || prompt.some((t, i) => t !== ids[i])) throw new Error('(b) prompt ids differ from the shared prompt');
   const tokens: number[] = [];
   const times: number[] = [];
+  const snaps: ReturnType<typeof counters.snapshot>[] = [];
+  const stats = () => engineModelOrThrow().forward.samplingStats?.fallbacks ?? 0;
+  const fallbacks0 = stats();
   const t0 = performance.now();
   const r = await engine.generate({ messages, sampling: GREEDY, maxNewTokens, reuseCache: false }, (ev) => {
     times.push(performance.now());
+    snaps.push(counters.snapshot());
     tokens.push(ev.tokenId);
   });
   engine.resetCache();
-  return finish('b', ids.length, tokens, t0, times, r.prefillMs, r.decodeMs);
+  return { ...finish('b', ids.length, tokens, t0, times, snaps, r.prefillMs, r.decodeMs), samplingFallbacks: stats() - fallbacks0 };
 }
 
 // ---------- (c) transformers.js ----------
@@ -197,6 +216,7 @@ class TimingStreamer extends tjs.BaseStreamer {
   private promptSeen = false;
   readonly times: number[] = [];
   readonly tokens: number[] = [];
+  readonly snaps: ReturnType<typeof counters.snapshot>[] = [];
   override put(value: bigint[][]): void {
     const now = performance.now();
     if (!this.promptSeen) {
@@ -204,6 +224,7 @@ class TimingStreamer extends tjs.BaseStreamer {
       return;
     }
     this.times.push(now);
+    this.snaps.push(counters.snapshot());
     this.tokens.push(Number(value[0][0]));
   }
   override end(): void {}
@@ -225,11 +246,20 @@ async function runC(ids: number[], maxNewTokens: number): Promise<RunResult> {
   await model.generate({ input_ids, attention_mask, max_new_tokens: maxNewTokens, do_sample: false, eos_token_id: null, streamer } as unknown as Parameters<
     PreTrainedModel['generate']
   >[0]);
-  return finish('c', n, streamer.tokens, t0, streamer.times);
+  return finish('c', n, streamer.tokens, t0, streamer.times, streamer.snaps);
 }
 
 // ---------- shared ----------
-function finish(which: Which, promptTokens: number, tokens: number[], t0: number, times: number[], loopPrefillMs?: number, loopDecodeMs?: number): RunResult {
+function finish(
+  which: Which,
+  promptTokens: number,
+  tokens: number[],
+  t0: number,
+  times: number[],
+  snaps: ReturnType<typeof counters.snapshot>[],
+  loopPrefillMs?: number,
+  loopDecodeMs?: number,
+): RunResult {
   if (times.length === 0) throw new Error(`(${which}) generated no tokens`);
   return {
     which,
@@ -240,6 +270,7 @@ function finish(which: Which, promptTokens: number, tokens: number[], t0: number
     decodeSpanMs: times[times.length - 1] - times[0],
     loopPrefillMs,
     loopDecodeMs,
+    perToken: counters.perToken(snaps),
   };
 }
 
@@ -269,7 +300,7 @@ async function run(which: Which, p: { messages: ChatMessage[]; ids: number[] }, 
 
 async function release(which: Which): Promise<void> {
   if (which === 'a' && uncut) {
-    uncut.forward.cache.clear();
+    uncut.forward.destroy();
     await uncut.chain.release();
     uncut = null;
   } else if (which === 'c' && tjsModel) {
@@ -288,7 +319,7 @@ async function device(): Promise<DeviceInfo & { sameOrt: boolean }> {
   return { ...info, sameOrt };
 }
 
-const bench = { loadA, loadB, loadC, run, release, prompt, device };
+const bench = { loadA, loadB, loadC, run, release, prompt, device, trace: (on: boolean) => counters.trace(on) };
 export type BenchApi = typeof bench;
 
 (window as unknown as { bench: BenchApi; harnessReady: boolean }).bench = bench;

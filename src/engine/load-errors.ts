@@ -32,7 +32,8 @@ export async function parseOrEvict<T>(base: string, file: string, url: string, s
   try {
     return await step();
   } catch (err) {
-    if (err instanceof OutOfMemoryError) throw err;
+    // Out of memory, or a graph that parses but whose structure we do not know: the bytes are fine.
+    if (err instanceof OutOfMemoryError || (err instanceof Error && (err as { keepCache?: boolean }).keepCache)) throw err;
     const n = await evict(base).catch(() => 0);
     const evicted = n > 0;
     const tail = evicted

@@ -18,13 +18,14 @@ import type { ExtractionHost } from './extraction/run';
 import type { TappedSource } from './extraction/tapped-session';
 import { createBackend } from './runtime/backends';
 import { SessionChain } from './runtime/chain';
-import { ortDevice } from './runtime/gpu-backend';
+import { GpuBackend, ortDevice } from './runtime/gpu-backend';
 import type { KvLayout } from './runtime/kv-cache';
-import { ModelForward } from './runtime/model-forward';
+import { gpuForwardOptions, ModelForward } from './runtime/model-forward';
 import { prefillChunk } from './runtime/prefill';
 import type { ExecutionProvider } from './runtime/session-options';
 import type { SteeringBackend } from './runtime/steering-backend';
 import { cutModel, type CutModel } from './surgery';
+import { StructureError } from './surgery/residual-chain';
 
 export class EngineLoadError extends Error {
   override name = 'EngineLoadError';
@@ -116,7 +117,15 @@ async function fetchModel(src: ResolvedSource, source: ModelSource, ctx: LoadCon
 }
 
 /** Sessions for the cut parts, the steering backend at the cuts, and the forward pass over both. */
-async function startRuntime(cut: CutModel, bytes: ModelBytes, ep: ExecutionProvider, kv: KvLayout, cutCount: number, ctx: LoadContext) {
+async function startRuntime(
+  cut: CutModel,
+  bytes: ModelBytes,
+  ep: ExecutionProvider,
+  kv: KvLayout,
+  cutCount: number,
+  model: { contextLength: number; vocab: number },
+  ctx: LoadContext,
+) {
   let chain: SessionChain;
   try {
     chain = await SessionChain.create(cut.parts, {
@@ -131,7 +140,11 @@ async function startRuntime(cut: CutModel, bytes: ModelBytes, ep: ExecutionProvi
   }
   try {
     const backend = await createBackend(ep, cut.hidden, cutCount);
-    const forward = new ModelForward(chain, backend, kv, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.structure, ep));
+    const device = ep === 'webgpu' ? await ortDevice() : null;
+    // WebGPU: static KV cache, logits into a buffer of ours, the token chosen on the GPU with the
+    // projections in the same readback (one sync per step).
+    const gpu = device ? gpuForwardOptions(chain, device, { ...model, logitsRows: 'last', readback: backend instanceof GpuBackend ? backend : null }) : null;
+    const forward = new ModelForward(chain, backend, kv, device, prefillChunk(cut.structure, ep), gpu);
     return { chain, backend, forward };
   } catch (err) {
     await chain.release();
@@ -178,14 +191,20 @@ export const loadModel: ModelLoader = async (source, ctx) => {
     try {
       return cutModel(bytes.graph, cutLayers, { lastTokenLogits: true });
     } catch (err) {
-      throw new EngineLoadError(`${src.id} (${files.graph}): ${err instanceof Error ? err.message : String(err)}`);
+      const e = new EngineLoadError(`${src.id} (${files.graph}): ${err instanceof Error ? err.message : String(err)}`);
+      // An unknown graph structure is not a broken download: keep the cached files.
+      if (err instanceof StructureError) Object.assign(e, { keepCache: true });
+      throw e;
     }
   });
 
   const ep: ExecutionProvider = device.webgpu ? 'webgpu' : 'wasm';
   const kv = kvLayout(config, dtype);
+  const contextLength = config.max_position_embeddings ?? 2048;
   // Sessions that fail for any reason but memory mean bad ONNX bytes: evict them too.
-  const { chain, backend, forward } = await parseOrEvict(src.base, files.graph, graphUrl, () => startRuntime(cut, bytes, ep, kv, cutLayers.length, ctx));
+  const { chain, backend, forward } = await parseOrEvict(src.base, files.graph, graphUrl, () =>
+    startRuntime(cut, bytes, ep, kv, cutLayers.length, { contextLength, vocab: config.vocab_size }, ctx),
+  );
   try {
     const norms = await measureNorms(forward, backend, tokenizer, cutLayers, ctx);
     const info: ModelInfo = {
@@ -196,7 +215,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
       numLayers,
       hidden: cut.hidden,
       vocabSize: config.vocab_size,
-      contextLength: config.max_position_embeddings ?? 2048,
+      contextLength,
       cutLayers,
       typicalNorm: Object.fromEntries(cutLayers.map((l, i) => [l, norms[i]])),
       device,
@@ -204,6 +223,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
     };
     return { info, tokenizer, chain, backend, forward, eos: eosIds(config, gen), ep, kv, files };
   } catch (err) {
+    forward.destroy();
     backend.dispose();
     await chain.release();
     throw err;
@@ -211,7 +231,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
 };
 
 export async function releaseModel(m: LoadedModel): Promise<void> {
-  m.forward.cache.clear();
+  m.forward.destroy();
   m.backend.dispose();
   await m.chain.release();
 }

@@ -49,6 +49,21 @@ export const BENCH_CONFIG: Readonly<TestModelConfig> = Object.freeze({
   seed: 4321,
 });
 
+/** SmolLM2-360M dimensions (random weights), for the real-GPU bench (bench/gpu.sh). */
+export const BENCH_360M_CONFIG: Readonly<TestModelConfig> = Object.freeze({
+  vocabSize: 49152,
+  hiddenSize: 960,
+  numLayers: 32,
+  numHeads: 15,
+  numKvHeads: 5,
+  headDim: 64,
+  intermediateSize: 2560,
+  maxPositionEmbeddings: 8192,
+  ropeTheta: 100000,
+  rmsNormEps: 1e-5,
+  seed: 360,
+});
+
 /** Hugging Face config.json for a LlamaForCausalLM with these dimensions. */
 export function hfConfigJson(cfg: TestModelConfig, opts: { externalDataFp32?: boolean; tiedEmbeddings?: boolean } = {}): Record<string, unknown> {
   const json: Record<string, unknown> = {

@@ -3,7 +3,7 @@
  * tokenizer files and onnx/model*.onnx (+ model.onnx_data).
  */
 import { encodeModel, type Model } from '../engine/onnx/proto';
-import { BENCH_CONFIG, generationConfigJson, hfConfigJson, TINY_CONFIG, type TestModelConfig } from './config';
+import { BENCH_360M_CONFIG, BENCH_CONFIG, generationConfigJson, hfConfigJson, TINY_CONFIG, type TestModelConfig } from './config';
 import { MemoryExternalData, type ExternalDataSink, type WeightFormat } from './graph-builder';
 import { toDynamoNaming } from './dynamo-naming';
 import { buildGemma3Model, GEMMA3_QUERY_SCALAR, GEMMA3_ROPE_GLOBAL, GEMMA3_ROPE_LOCAL, GEMMA3_SLIDING_PATTERN } from './gemma3-graph';
@@ -58,6 +58,10 @@ export const TEST_MODELS: Record<string, ModelFolderSpec> = {
 };
 export const BENCH_MODELS: Record<string, ModelFolderSpec> = {
   'traitlab/bench-smollm2-135m': { config: BENCH_CONFIG, style: 'optimum', externalDataFp32: true },
+};
+/** Written only when a bench asks for one of them by name (hundreds of MB each): the real-GPU bench. */
+export const GPU_BENCH_MODELS: Record<string, ModelFolderSpec> = {
+  'traitlab/bench-smollm2-360m': { config: BENCH_360M_CONFIG, style: 'optimum', externalDataFp32: false, variants: ['q4', 'q4f16'] },
 };
 
 const json = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';

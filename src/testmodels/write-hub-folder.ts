@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { encodeModel } from '../engine/onnx/proto';
 import { externalAlignment, type ExternalDataSink } from './graph-builder';
 import { GAIN } from './weights';
-import { BENCH_MODELS, buildModel, GENERATOR_VERSION, metadataFiles, ONNX_FILE, TEST_MODELS, type ModelFolderSpec } from './hub-files';
+import { BENCH_MODELS, buildModel, GPU_BENCH_MODELS, GENERATOR_VERSION, metadataFiles, ONNX_FILE, TEST_MODELS, type ModelFolderSpec } from './hub-files';
 
 const STAMP = '.traitlab-generator.json';
 
@@ -74,9 +74,13 @@ export interface EnsureResult {
   written: string[];
 }
 
-/** Generate the test model folders under `dir` unless already up to date (bench only with opts.bench). */
-export async function ensureTestModels(dir = '.models', opts: { bench?: boolean; force?: boolean } = {}): Promise<EnsureResult> {
-  const specs = { ...TEST_MODELS, ...(opts.bench ? BENCH_MODELS : {}) };
+/**
+ * Generate the test model folders under `dir` unless already up to date (bench models only with
+ * opts.bench; the large real-GPU bench models only when named in opts.gpuBench).
+ */
+export async function ensureTestModels(dir = '.models', opts: { bench?: boolean; force?: boolean; gpuBench?: string[] } = {}): Promise<EnsureResult> {
+  const large = Object.fromEntries(Object.entries(GPU_BENCH_MODELS).filter(([id]) => opts.gpuBench?.includes(id)));
+  const specs = { ...TEST_MODELS, ...(opts.bench ? BENCH_MODELS : {}), ...large };
   const result: EnsureResult = { folders: {}, written: [] };
   for (const [id, spec] of Object.entries(specs)) {
     const folder = join(dir, id);

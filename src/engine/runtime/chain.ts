@@ -1,7 +1,9 @@
 /**
  * The cut model as a chain of ORT sessions. Part k outputs the residual after cut layer k;
  * an Interventor (our WGSL kernels, or their CPU references on the WASM EP) reads and steers it;
- * part k+1 takes it as input. Residual and KV tensors stay on the GPU; only logits come back.
+ * part k+1 takes it as input. On WebGPU every output (residual, KV, logits) stays on the GPU;
+ * outputs the caller pre-allocates (`fetches`: the static KV buffers, the logits row) are
+ * written in place instead of ORT allocating them.
  */
 import { ort, type OrtSession, type OrtTensor } from './ort';
 import { sessionOptions, type ExecutionProvider, type ExternalDataFile } from './session-options';
@@ -25,7 +27,7 @@ export interface ChainOptions {
 }
 
 export interface StepOutput {
-  logits: OrtTensor; // [1, tokens, vocab] on the CPU
+  logits: OrtTensor; // [1, tokens, vocab] (a GPU buffer on WebGPU)
   presents: Record<string, OrtTensor>; // present.* (GPU on WebGPU)
 }
 
@@ -44,7 +46,7 @@ export class SessionChain {
         sessions.push(
           await ort.InferenceSession.create(
             parts[i].bytes,
-            sessionOptions({ ep: opts.ep, externalData: opts.externalData, outputs: { names: parts[i].outputNames, onCpu: ['logits'] } }),
+            sessionOptions({ ep: opts.ep, externalData: opts.externalData, outputs: { names: parts[i].outputNames, onCpu: [] } }),
           ),
         );
       }
@@ -62,8 +64,9 @@ export class SessionChain {
   /**
    * One forward pass. `feeds` holds every graph input any part may need (input_ids,
    * attention_mask, position_ids, past_key_values.*); each part takes what it declares.
+   * `fetches`: pre-allocated outputs by name (each part binds the ones it outputs).
    */
-  async run(feeds: Record<string, OrtTensor>, interventor: Interventor | null, tokens: number): Promise<StepOutput> {
+  async run(feeds: Record<string, OrtTensor>, interventor: Interventor | null, tokens: number, fetches: Record<string, OrtTensor> = {}): Promise<StepOutput> {
     const presents: Record<string, OrtTensor> = {};
     let residual: OrtTensor | null = null;
     let logits: OrtTensor | null = null;
@@ -76,7 +79,13 @@ export class SessionChain {
         if (!t) throw new Error(`internal: part ${i} needs input "${name}" that nothing provides`);
         input[name] = t;
       }
-      const out = await session.run(input);
+      let bound: Record<string, OrtTensor | null> | null = null;
+      for (const name of session.outputNames) {
+        if (!fetches[name]) continue;
+        bound ??= Object.fromEntries(session.outputNames.map((n) => [n, null]));
+        bound[name] = fetches[name];
+      }
+      const out = bound ? await session.run(input, bound) : await session.run(input);
       if (residual) residual.dispose();
       residual = null;
       for (const [name, t] of Object.entries(out)) {
@@ -92,6 +101,15 @@ export class SessionChain {
     }
     if (!logits) throw new Error('internal: the model produced no logits');
     return { logits, presents };
+  }
+
+  /** Element type and row width of the last part's `logits` output, from the session's metadata. */
+  logitsInfo(): { type: 'float32' | 'float16'; vocab: number | null } {
+    const last = this.sessions[this.sessions.length - 1];
+    const meta = last.outputMetadata.find((m) => m.name === 'logits');
+    if (!meta || !meta.isTensor) throw new Error('internal: the model has no logits output');
+    const dim = meta.shape[meta.shape.length - 1];
+    return { type: meta.type === 'float16' ? 'float16' : 'float32', vocab: typeof dim === 'number' && dim > 0 ? dim : null };
   }
 
   async release(): Promise<void> {

@@ -13,6 +13,11 @@ export interface ForwardModel {
   readonly cache: KvCache;
   /** Runs `tokens` at positions cache.length.. and appends them to the cache; returns the last row of logits // [vocab]. */
   forward(tokens: number[]): Promise<Float32Array>;
+  /**
+   * Optional: runs `tokens` like forward() and returns the token `sampler` would pick from the
+   * last row with this `history` (exactly sampler.next's choice), without bringing the row to the CPU.
+   */
+  choose?(tokens: number[], sampler: Sampler, history: readonly number[]): Promise<number>;
 }
 
 export class ContextFullError extends Error {
@@ -51,8 +56,17 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
   const history = [...prompt];
   const generated: number[] = [];
 
+  // Run tokens, pick the next one: on the GPU when the model can, else from CPU logits.
+  // f16 guard on the CPU path: never sample from NaN/Inf (the GPU path checks the readouts).
+  const step = async (tokens: number[]): Promise<number> => {
+    if (model.choose) return model.choose(tokens, sampler, history);
+    const logits = await model.forward(tokens);
+    assertFinite(logits, 'logits', generated.length);
+    return sampler.next(logits, history);
+  };
+
   const t0 = performance.now();
-  let logits = await model.forward(prompt.slice(reuse));
+  let next = await step(prompt.slice(reuse));
   const prefillMs = performance.now() - t0;
   const t1 = performance.now();
   let finishReason: FinishReason = 'max-tokens';
@@ -61,8 +75,6 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
       finishReason = 'stopped';
       break;
     }
-    assertFinite(logits, 'logits', generated.length); // f16 guard: never sample from NaN/Inf
-    const next = sampler.next(logits, history);
     if (opts.eos.includes(next)) {
       finishReason = 'eos';
       break;
@@ -79,7 +91,7 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
       finishReason = 'stopped';
       break;
     }
-    logits = await model.forward([next]);
+    next = await step([next]);
   }
   return { finishReason, prefillTokens: prompt.length - reuse, generated, prefillMs, decodeMs: performance.now() - t1 };
 }

@@ -1,14 +1,17 @@
 /**
  * Steering backend on the GPU: at every cut, one command buffer reads the last token's
- * projections (before), steers all rows in place, reads them again (after), and copies those
- * few floats to a staging buffer. Runs on ORT's own GPUDevice, so queue order alone keeps it
- * between the two session runs. Hidden states never leave the GPU.
+ * projections (before), steers all rows in place and reads them again (after). Those few
+ * floats reach the CPU with the step's token (StepReadback: gpu-sampling.ts copies the used
+ * slots into its staging buffer, one map per step), or on their own through lastProjections().
+ * Runs on ORT's own GPUDevice, so queue order alone keeps it between the two session runs.
+ * Hidden states never leave the GPU.
  */
 import { K_MAX } from '../../steering/mode';
 import { DirectionBuffers, NormPass, ReadoutPass, SteerPass, type SteerParam } from '../kernels';
 import { createBuffer } from '../kernels/gpu-buffers';
 import type { LayerPlan } from '../../steering/plan';
 import { ort, type OrtTensor } from './ort';
+import type { StepReadback } from './gpu-sampling';
 import type { CutProjections, SteeringBackend } from './steering-backend';
 
 /** Norm measurement keeps at most this many tokens per cut. */
@@ -24,12 +27,15 @@ interface CutKernels {
   normCount: number;
 }
 
-export class GpuBackend implements SteeringBackend {
+export class GpuBackend implements SteeringBackend, StepReadback {
   private readonly cuts: CutKernels[];
   private readonly norm: NormPass;
   private readonly staging: GPUBuffer; // [cuts, 2, K_MAX] MAP_READ
   private measuring = false;
   private slotCounts: number[];
+  /** Projections of the latest pass when they came with the step's readback (else null). */
+  private latest: CutProjections[] | null = null;
+  readonly maxReadbackBytes: number;
 
   constructor(
     private readonly device: GPUDevice,
@@ -57,6 +63,7 @@ export class GpuBackend implements SteeringBackend {
       GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     );
     this.slotCounts = new Array(cutCount).fill(0);
+    this.maxReadbackBytes = Math.max(1, cutCount) * 2 * ROW_BYTES;
   }
 
   setPlans(plans: LayerPlan[]): void {
@@ -83,12 +90,40 @@ export class GpuBackend implements SteeringBackend {
     cut.readout.encode(encoder, buffer, 1, cut.proj, 0, last);
     cut.steer.encode(encoder, buffer, tokens);
     cut.readout.encode(encoder, buffer, 1, cut.proj, 1, last);
-    if (this.staging.mapState === 'unmapped') encoder.copyBufferToBuffer(cut.proj, 0, this.staging, c * 2 * ROW_BYTES, 2 * ROW_BYTES);
     this.device.queue.submit([encoder.finish()]);
+    this.latest = null;
     return residual;
   }
 
+  /** Copies each cut's used slots (pre row, then post row) to `staging` at `offset`; returns the bytes. */
+  encodeReadback(encoder: GPUCommandEncoder, staging: GPUBuffer, offset: number): number {
+    let at = offset;
+    this.cuts.forEach((cut, c) => {
+      const bytes = this.slotCounts[c] * 4;
+      if (bytes === 0) return;
+      encoder.copyBufferToBuffer(cut.proj, 0, staging, at, bytes);
+      encoder.copyBufferToBuffer(cut.proj, ROW_BYTES, staging, at + bytes, bytes);
+      at += 2 * bytes;
+    });
+    return at - offset;
+  }
+
+  takeReadback(bytes: Uint8Array): void {
+    const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    let at = 0;
+    this.latest = this.cuts.map((_, c) => {
+      const k = this.slotCounts[c];
+      const out = { pre: all.slice(at, at + k), post: all.slice(at + k, at + 2 * k) };
+      at += 2 * k;
+      return out;
+    });
+  }
+
   async lastProjections(): Promise<CutProjections[]> {
+    if (this.latest) return this.latest;
+    const encoder = this.device.createCommandEncoder({ label: 'projections.readback' });
+    this.cuts.forEach((cut, c) => encoder.copyBufferToBuffer(cut.proj, 0, this.staging, c * 2 * ROW_BYTES, 2 * ROW_BYTES));
+    this.device.queue.submit([encoder.finish()]);
     await this.staging.mapAsync(GPUMapMode.READ);
     const all = new Float32Array(this.staging.getMappedRange().slice(0));
     this.staging.unmap();

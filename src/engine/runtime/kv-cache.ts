@@ -1,7 +1,17 @@
 /**
  * The KV cache between decode steps: the `present.*` outputs of one step become the
- * `past_key_values.*` inputs of the next. On WebGPU they stay GPU buffers; every replaced
- * GPU tensor is disposed (ORT leaks GPU memory otherwise).
+ * `past_key_values.*` inputs of the next.
+ *
+ * Two modes:
+ *  - dynamic (CPU / WASM, or no device): ORT allocates each step's presents and we keep them;
+ *    every replaced GPU tensor is disposed (ORT leaks GPU memory otherwise).
+ *  - static (WebGPU, `capacity` given): per layer and kind two GPU buffers of `capacity`
+ *    positions, allocated once. Step t reads its past from one ([1, heads, len, headDim], a
+ *    view of the buffer's first heads*len*headDim values) and ORT writes the present into the
+ *    other, bound as a pre-allocated output; then the two swap. The exports we run concatenate
+ *    past and new keys inside the graph (Optimum Concat, GroupQueryAttention without a shared
+ *    buffer), so each step still copies the past once on the GPU, but nothing is allocated.
+ *    When a conversation outgrows `capacity` the buffers double (one copy), up to `max`.
  */
 import { ort, type OrtTensor } from './ort';
 
@@ -12,8 +22,19 @@ export interface KvLayout {
   type: 'float32' | 'float16';
 }
 
+export interface StaticKvOptions {
+  /** Positions allocated up front. */
+  capacity: number;
+  /** Largest capacity growth may reach (the model's context length). */
+  max: number;
+}
+
 export function pastName(layer: number, kind: 'key' | 'value'): string {
   return `past_key_values.${layer}.${kind}`;
+}
+
+export function presentName(layer: number, kind: 'key' | 'value'): string {
+  return `present.${layer}.${kind}`;
 }
 
 export function presentToPast(name: string): string | null {
@@ -29,23 +50,41 @@ function truncateCpu(t: OrtTensor, n: number): OrtTensor {
   return new ort.Tensor(t.type as 'float32' | 'float16', out, [1, heads, n, headDim]);
 }
 
+/** One layer-and-kind's pair of static buffers. */
+interface Pair {
+  cur: GPUBuffer; // holds the past
+  next: GPUBuffer; // receives the present
+}
+
 export class KvCache {
   private past = new Map<string, OrtTensor>();
+  private pairs = new Map<string, Pair>(); // by past name (static mode)
+  private capacity = 0;
   /** Tokens whose keys/values are in the cache, in order. */
   tokens: number[] = [];
   private readonly empty: OrtTensor;
+  private readonly elem: number;
+  /** Times the static buffers grew (diagnostics). */
+  growths = 0;
 
-  /** `device`: the GPUDevice holding GPU-resident tensors (needed to truncate them). */
+  /** `device`: the GPUDevice holding GPU-resident tensors (needed to truncate them; static mode needs it). */
   constructor(
     private readonly layout: KvLayout,
     private readonly device: GPUDevice | null = null,
+    private readonly staticOpts: StaticKvOptions | null = null,
   ) {
     const dims = [1, layout.kvHeads, 0, layout.headDim];
     this.empty = layout.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    this.elem = layout.type === 'float16' ? 2 : 4;
+    if (staticOpts && !device) throw new Error('internal: a static KV cache needs the GPUDevice');
   }
 
   get length(): number {
     return this.tokens.length;
+  }
+
+  get isStatic(): boolean {
+    return this.staticOpts !== null;
   }
 
   /** past_key_values.* feeds for the next step (empty tensors when the cache is empty). */
@@ -54,14 +93,32 @@ export class KvCache {
     for (let l = 0; l < this.layout.numLayers; l++) {
       for (const kind of ['key', 'value'] as const) {
         const name = pastName(l, kind);
-        out[name] = this.past.get(name) ?? this.empty;
+        if (this.staticOpts) out[name] = this.length === 0 ? this.empty : this.view(this.pairs.get(name)!.cur, this.length);
+        else out[name] = this.past.get(name) ?? this.empty;
       }
+    }
+    return out;
+  }
+
+  /** Static mode: the pre-allocated present.* outputs for a step of `n` new tokens (dynamic: none). */
+  fetches(n: number): Record<string, OrtTensor> {
+    if (!this.staticOpts) return {};
+    this.reserve(this.length + n);
+    const out: Record<string, OrtTensor> = {};
+    for (let l = 0; l < this.layout.numLayers; l++) {
+      for (const kind of ['key', 'value'] as const) out[presentName(l, kind)] = this.view(this.pairs.get(pastName(l, kind))!.next, this.length + n);
     }
     return out;
   }
 
   /** Take a step's presents as the new past; `added` = the tokens that step ran. */
   update(presents: Record<string, OrtTensor>, added: readonly number[]): void {
+    if (this.staticOpts) {
+      // ORT wrote into our `next` buffers: they now hold the past.
+      for (const p of this.pairs.values()) [p.cur, p.next] = [p.next, p.cur];
+      this.tokens.push(...added);
+      return;
+    }
     for (const [name, t] of Object.entries(presents)) {
       const past = presentToPast(name);
       if (!past) continue;
@@ -76,6 +133,17 @@ export class KvCache {
     for (const t of this.past.values()) t.dispose();
     this.past.clear();
     this.tokens = [];
+  }
+
+  /** Free the static buffers too (the model is going away). */
+  destroy(): void {
+    this.clear();
+    for (const p of this.pairs.values()) {
+      p.cur.destroy();
+      p.next.destroy();
+    }
+    this.pairs.clear();
+    this.capacity = 0;
   }
 
   /**
@@ -93,6 +161,17 @@ export class KvCache {
   truncate(n: number): void {
     if (n >= this.tokens.length) return;
     if (n <= 0) return this.clear();
+    if (this.staticOpts) {
+      // Per head, the first n positions of cur ([heads, len, d]) into next ([heads, n, d]); swap.
+      const encoder = this.device!.createCommandEncoder({ label: 'kv-cache.truncate' });
+      for (const p of this.pairs.values()) {
+        this.copyHeads(encoder, p.cur, this.length, p.next, n);
+        [p.cur, p.next] = [p.next, p.cur];
+      }
+      this.device!.queue.submit([encoder.finish()]);
+      this.tokens = this.tokens.slice(0, n);
+      return;
+    }
     for (const [name, t] of this.past) {
       const next = t.location === 'gpu-buffer' ? this.truncateGpu(t, n) : truncateCpu(t, n);
       t.dispose();
@@ -101,21 +180,66 @@ export class KvCache {
     this.tokens = this.tokens.slice(0, n);
   }
 
+  /** A [1, heads, len, headDim] tensor over the first values of `buffer` (no copy, no dispose). */
+  private view(buffer: GPUBuffer, len: number): OrtTensor {
+    return ort.Tensor.fromGpuBuffer(buffer, { dataType: this.layout.type, dims: [1, this.layout.kvHeads, len, this.layout.headDim] });
+  }
+
+  private bytesFor(positions: number): number {
+    return Math.ceil((this.layout.kvHeads * positions * this.layout.headDim * this.elem) / 16) * 16;
+  }
+
+  /** Static mode: make room for `positions`, allocating on first use and doubling when outgrown. */
+  private reserve(positions: number): void {
+    const opts = this.staticOpts!;
+    if (positions <= this.capacity) return;
+    if (positions > opts.max) throw new Error(`internal: KV cache needs ${positions} positions, the context holds ${opts.max}`);
+    let cap = Math.max(this.capacity, Math.min(opts.capacity, opts.max));
+    while (cap < positions) cap = Math.min(opts.max, cap * 2);
+    const device = this.device!;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const make = (name: string, which: string) => device.createBuffer({ label: `kv-cache.${name}.${which} [${cap}]`, size: this.bytesFor(cap), usage });
+    const encoder = this.capacity > 0 && this.length > 0 ? device.createCommandEncoder({ label: 'kv-cache.grow' }) : null;
+    for (let l = 0; l < this.layout.numLayers; l++) {
+      for (const kind of ['key', 'value'] as const) {
+        const name = pastName(l, kind);
+        const old = this.pairs.get(name);
+        const pair = { cur: make(name, 'a'), next: make(name, 'b') };
+        // The view's values are the buffer's first heads*len*d: one plain copy keeps them.
+        if (old && encoder) encoder.copyBufferToBuffer(old.cur, 0, pair.cur, 0, this.bytesFor(this.length));
+        this.pairs.set(name, pair);
+        if (old) {
+          const { cur, next } = old;
+          // Destroy after the copy has run.
+          void device.queue.onSubmittedWorkDone().then(() => {
+            cur.destroy();
+            next.destroy();
+          });
+        }
+      }
+    }
+    if (encoder) device.queue.submit([encoder.finish()]);
+    if (this.capacity > 0) this.growths++;
+    this.capacity = cap;
+  }
+
+  /** Copy the first n positions per head from src ([heads, total, d]) to dst ([heads, n, d]). */
+  private copyHeads(encoder: GPUCommandEncoder, src: GPUBuffer, total: number, dst: GPUBuffer, n: number): void {
+    const rowBytes = this.layout.headDim * this.elem;
+    for (let h = 0; h < this.layout.kvHeads; h++) encoder.copyBufferToBuffer(src, h * total * rowBytes, dst, h * n * rowBytes, n * rowBytes);
+  }
+
   /** Per head, copy the first n positions of [1, heads, T, headDim] into a new buffer. */
   private truncateGpu(t: OrtTensor, n: number): OrtTensor {
     if (!this.device) throw new Error('internal: truncating GPU KV tensors needs the GPUDevice');
     const [, heads, total, headDim] = t.dims;
-    const elem = t.type === 'float16' ? 2 : 4;
-    const rowBytes = headDim * elem;
-    const size = Math.ceil((heads * n * rowBytes) / 16) * 16;
     const buffer = this.device.createBuffer({
       label: 'kv-cache.truncated',
-      size,
+      size: Math.ceil((heads * n * headDim * this.elem) / 16) * 16,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     const encoder = this.device.createCommandEncoder({ label: 'kv-cache.truncate' });
-    const src = t.gpuBuffer as GPUBuffer;
-    for (let h = 0; h < heads; h++) encoder.copyBufferToBuffer(src, h * total * rowBytes, buffer, h * n * rowBytes, n * rowBytes);
+    this.copyHeads(encoder, t.gpuBuffer as GPUBuffer, total, buffer, n);
     this.device.queue.submit([encoder.finish()]);
     return ort.Tensor.fromGpuBuffer(buffer, {
       dataType: t.type as 'float32' | 'float16',

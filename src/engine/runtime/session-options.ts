@@ -2,7 +2,8 @@
  * ORT session options, in one place for every session the engine creates: the cut model's
  * chain parts (runtime/chain.ts) and the tapped extraction session (extraction/tapped-session.ts).
  * On WebGPU, outputs stay GPU buffers (residuals for our kernels, presents for the next step)
- * except the ones named to come back to the CPU (logits).
+ * except the ones named to come back to the CPU (the chain names none: even its logits stay on
+ * the GPU for the sampling kernels).
  */
 import type { ort } from './ort';
 

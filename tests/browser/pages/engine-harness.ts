@@ -9,7 +9,7 @@ import type { ModeCode } from '../../../src/steering/mode';
 import type { TraitSetting } from '../../../src/steering/plan';
 import type { ModelSource, WireVector } from '../../../src/protocol/messages';
 import type { ChatMessage } from '../../../src/shared/chat';
-import { GREEDY } from '../../../src/shared/sampling';
+import { GREEDY, type SamplingOptions } from '../../../src/shared/sampling';
 
 configureOrt('/ort/');
 const { Engine } = await import('../../../src/engine/engine');
@@ -18,6 +18,10 @@ const { ModelForward } = await import('../../../src/engine/runtime/model-forward
 const { prefillChunk } = await import('../../../src/engine/runtime/prefill');
 const { ortDevice } = await import('../../../src/engine/runtime/gpu-backend');
 const { ResidualCapture } = await import('../../support/residual-capture');
+const { runDecodeLoop } = await import('../../../src/engine/runtime/decode-loop');
+const { ort } = await import('../../../src/engine/runtime/ort');
+const counters = await import('../../support/gpu-counters');
+counters.installCounters((ort.InferenceSession as unknown as { prototype: object }).prototype);
 
 let loaded: LoadedModel | null = null;
 const engine = new Engine({ loadModel: async (source, ctx) => (loaded = await loadModel(source, ctx)) });
@@ -132,6 +136,39 @@ const harness = {
       projections.push(t.projections);
     });
     return { tokens, projections, result };
+  },
+  /**
+   * engine.generate() with `sampling` (the GPU sampling path), the GPU work counted per step
+   * (gpu-counters.ts), and the same prompt through the CPU path (forward() logits +
+   * Sampler.next, same steering) for comparison. EOS is ignored on both paths.
+   */
+  async generateCounted(messages: ChatMessage[], maxNewTokens: number, sampling: SamplingOptions) {
+    const m = model();
+    const eos = m.eos;
+    m.eos = [];
+    try {
+      const tokens: number[] = [];
+      const snaps = [counters.snapshot()];
+      await engine.generate({ messages, sampling, maxNewTokens, reuseCache: false }, (t) => {
+        snaps.push(counters.snapshot());
+        tokens.push(t.tokenId);
+      });
+      const steps = snaps.slice(1).map((s, i) => counters.diff(s, snaps[i]));
+      const cpuModel = { cache: m.forward.cache, forward: (t: number[]) => m.forward.forward(t) };
+      const cpu = await runDecodeLoop(cpuModel, m.tokenizer.encodeChat(messages), {
+        sampling,
+        maxNewTokens,
+        eos: [],
+        contextLength: m.info.contextLength,
+        reuseCache: false,
+        shouldStop: () => false,
+        onToken: () => undefined,
+      });
+      m.forward.cache.clear();
+      return { tokens, cpuTokens: cpu.generated, steps, fallbacks: m.forward.samplingStats?.fallbacks ?? 0 };
+    } finally {
+      m.eos = eos;
+    }
   },
   setSteering(settings: TraitSetting[], vectors: VectorSpec[]) {
     engine.setVectors(toWire(vectors, model().info.hidden));

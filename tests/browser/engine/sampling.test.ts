@@ -1,0 +1,128 @@
+/**
+ * The sampling kernels on headless Chromium WebGPU (SwiftShader), against their CPU twins, and
+ * the GPU sampling path against the CPU sampler: for the same seed, exactly the same tokens.
+ * argmax.wgsl does no arithmetic and topk.wgsl only correctly rounded f32 multiplies, so
+ * kernel outputs are compared word for word (atol = rtol = 0).
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argmaxRef } from '../../../src/engine/kernels/argmax-ref';
+import { topkOutputWords } from '../../../src/engine/kernels/topk-pass';
+import { parseTopk, topkRef } from '../../../src/engine/kernels/topk-ref';
+import type { SamplingOptions } from '../../../src/shared/sampling';
+import { launchBrowser, type BrowserHandle } from '../../support/browser';
+import { caseHistory, caseLogits, type LogitsCase } from '../../support/sampling-cases';
+import type { Checked, KernelCase, SampleCase, SamplingApi, TopkCase } from '../pages/sampling-harness';
+
+let browser: BrowserHandle;
+let page: Page;
+
+function call<K extends keyof Omit<SamplingApi, 'adapterInfo'>>(fn: K, arg: Parameters<SamplingApi[K]>[0]): Promise<Awaited<ReturnType<SamplingApi[K]>>> {
+  return page.evaluate(([f, a]) => (window.sampling as unknown as Record<string, (x: unknown) => unknown>)[f](a), [fn, arg] as const) as Promise<
+    Awaited<ReturnType<SamplingApi[K]>>
+  >;
+}
+
+function ok<T>(r: Checked<T>): T {
+  expect(r.error).toBeNull();
+  expect(r.value).not.toBeNull();
+  return r.value as T;
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  page = await browser.open('/tests/browser/pages/sampling.html');
+  const err = await page.evaluate(() => window.harnessError ?? null);
+  expect(err).toBeNull();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const SHAPES: (LogitsCase & { row: number; name: string })[] = [
+  { name: 'f32, vocab below one workgroup', seed: 1, vocab: 100, rows: 1, row: 0 },
+  { name: 'f32, odd vocab, row 2 of 3', seed: 2, vocab: 4099, rows: 3, row: 2 },
+  { name: 'f32, few levels (ties everywhere)', seed: 3, vocab: 5000, rows: 1, row: 0, levels: 6 },
+  { name: 'f16, odd vocab, odd row start', seed: 4, vocab: 3001, rows: 2, row: 1, f16: true },
+  { name: 'f16, ties', seed: 5, vocab: 2048, rows: 1, row: 0, f16: true, levels: 3 },
+  { name: 'f32, Qwen-sized vocab', seed: 6, vocab: 151936, rows: 1, row: 0 },
+];
+
+describe('argmax.wgsl', () => {
+  it.each(SHAPES)('equals the CPU argmax: $name', async (c) => {
+    const token = ok(await call('argmax', c satisfies KernelCase));
+    expect(token).toBe(argmaxRef(caseLogits(c).values, c.vocab, c.row));
+  });
+});
+
+describe('topk.wgsl', () => {
+  const cases: (TopkCase & { name: string })[] = [];
+  for (const s of SHAPES) {
+    for (const k of [1, 7, 256]) {
+      for (const penalty of [1, 1.3]) {
+        cases.push({ ...s, name: `${s.name}, k ${k}, penalty ${penalty}`, k, penalty, seen: caseHistory(s.seed, s.vocab, 300) });
+      }
+    }
+  }
+  cases.push({ ...SHAPES[0], name: 'k above vocab: every token is a candidate', k: 200, penalty: 2, seen: [0, 5, 99] });
+
+  it.each(cases)('equals topkRef word for word: $name', async (c) => {
+    const words = ok(await call('topk', c));
+    const ref = topkRef(caseLogits(c).values, c.vocab, { k: c.k, penalty: c.penalty, seen: new Set(c.seen), row: c.row });
+    const got = parseTopk(Uint32Array.from(words));
+    expect(words.length).toBe(topkOutputWords(Math.min(c.k, c.vocab)));
+    expect(got.count).toBe(ref.count);
+    expect(Object.is(got.bound, ref.bound)).toBe(true);
+    expect(Array.from(got.ids)).toEqual(Array.from(ref.ids));
+    expect(Array.from(got.raw)).toEqual(Array.from(ref.raw));
+  });
+});
+
+describe('GPU sampling = CPU sampler, token for token', () => {
+  const opts = (o: Partial<SamplingOptions>): SamplingOptions => ({ temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 11, ...o });
+  const runs: { name: string; c: SampleCase }[] = [
+    { name: 'greedy', c: { seed: 21, vocab: 3000, rows: 1, options: opts({}), prompt: [], steps: 12 } },
+    {
+      name: 'greedy + repetition penalty 1.1 (the app default)',
+      c: { seed: 22, vocab: 3000, rows: 1, options: opts({ repetitionPenalty: 1.1 }), prompt: [3, 4], steps: 24 },
+    },
+    {
+      name: 'greedy + penalty on tied levels',
+      c: { seed: 23, vocab: 3000, rows: 1, levels: 8, options: opts({ repetitionPenalty: 2 }), prompt: [], steps: 24 },
+    },
+    { name: 'temperature 0.8, top-k 40', c: { seed: 24, vocab: 3000, rows: 1, options: opts({ temperature: 0.8, topK: 40 }), prompt: [], steps: 40 } },
+    {
+      name: 'temperature 1, top-k 50, top-p 0.9, penalty 1.2',
+      c: {
+        seed: 25,
+        vocab: 5000,
+        rows: 1,
+        options: opts({ temperature: 1, topK: 50, topP: 0.9, repetitionPenalty: 1.2, seed: 99 }),
+        prompt: [1, 2, 3],
+        steps: 40,
+      },
+    },
+    {
+      name: 'top-k 256, f16 logits',
+      c: { seed: 26, vocab: 2049, rows: 1, f16: true, options: opts({ temperature: 1.5, topK: 256, seed: 5 }), prompt: [], steps: 30 },
+    },
+    {
+      name: 'no top-k (the whole row comes back)',
+      c: { seed: 27, vocab: 3000, rows: 1, options: opts({ temperature: 1, topP: 0.95, seed: 3 }), prompt: [], steps: 20 },
+    },
+  ];
+  it.each(runs)('$name', async ({ c }) => {
+    const r = ok(await call('sample', c));
+    expect(r.gpu).toEqual(r.cpu);
+    expect(r.gpu.length).toBe(c.steps);
+  });
+
+  it('penalised near-ties fall back to the whole row and still match', async () => {
+    // Levels 0.5 apart and penalty 2: a seen 1.0 becomes exactly 0.5, tying unseen 0.5s, so
+    // the candidates cannot prove the choice and the row is read.
+    const c: SampleCase = { seed: 28, vocab: 1000, rows: 1, levels: 4, options: opts({ repetitionPenalty: 2 }), prompt: [], steps: 16 };
+    const r = ok(await call('sample', c));
+    expect(r.gpu).toEqual(r.cpu);
+    expect(r.fallbacks).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Per-token accounting for the bench: wraps the WebGPU methods every caller goes through
+ * (ours, ORT's emscripten bindings, transformers.js) and InferenceSession.run, and counts
+ *   sessionRuns     InferenceSession.run calls
+ *   submits         GPUQueue.submit calls
+ *   blockingReads   GPUBuffer.mapAsync calls for reading (each one a GPU→CPU sync that is awaited)
+ *   readbackBytes   bytes those maps cover
+ *   buffersCreated  GPUDevice.createBuffer calls
+ *   engineBuffers   the part of those with a label (every buffer traitlab creates is labelled;
+ *                   ORT's and transformers.js' are not)
+ * Install once, before any model is loaded; snapshot() at each generated token; perToken()
+ * averages the steps after the first decode step.
+ */
+
+export interface Counts {
+  sessionRuns: number;
+  submits: number;
+  blockingReads: number;
+  readbackBytes: number;
+  buffersCreated: number;
+  engineBuffers: number;
+}
+
+const ZERO: Counts = { sessionRuns: 0, submits: 0, blockingReads: 0, readbackBytes: 0, buffersCreated: 0, engineBuffers: 0 };
+const KEYS = Object.keys(ZERO) as (keyof Counts)[];
+
+const live: Counts = { ...ZERO };
+let installed = false;
+let tracing = false;
+
+/** Diagnostics: log every counted call (label, size, usage) to the console while on. */
+export function trace(on: boolean): void {
+  tracing = on;
+}
+
+function log(what: string): void {
+  if (tracing)
+    console.info(
+      `[bench] trace ${what} ${new Error().stack
+        ?.split('\n')
+        .slice(3, 5)
+        .map((l) => l.trim().slice(0, 90))
+        .join(' < ')}`,
+    );
+}
+
+function wrap<T extends object, K extends keyof T>(proto: T, name: K, before: (self: T, args: unknown[]) => void): void {
+  const original = proto[name] as unknown as (...a: unknown[]) => unknown;
+  if (typeof original !== 'function') throw new Error(`cannot count ${String(name)}: not a method`);
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    writable: true,
+    value: function (this: T, ...args: unknown[]) {
+      before(this, args);
+      return original.apply(this, args);
+    },
+  });
+}
+
+/** Wrap the methods (idempotent). `sessionProto` = ort.InferenceSession.prototype. */
+export function installCounters(sessionProto: object): void {
+  if (installed) return;
+  installed = true;
+  wrap(GPUDevice.prototype, 'createBuffer', (_, args) => {
+    live.buffersCreated++;
+    const d = args[0] as GPUBufferDescriptor;
+    if (d.label) live.engineBuffers++;
+    log(`createBuffer "${d.label ?? ''}" size=${d.size} usage=${d.usage}`);
+  });
+  wrap(GPUQueue.prototype, 'submit', () => void live.submits++);
+  wrap(GPUBuffer.prototype, 'mapAsync', (buffer, args) => {
+    const mode = args[0] as number;
+    if ((mode & GPUMapMode.READ) === 0) return;
+    const offset = (args[1] as number | undefined) ?? 0;
+    const size = (args[2] as number | undefined) ?? buffer.size - offset;
+    live.blockingReads++;
+    live.readbackBytes += size;
+    log(`mapAsync "${buffer.label}" size=${size}`);
+  });
+  wrap(sessionProto as { run: () => unknown }, 'run', () => {
+    live.sessionRuns++;
+    log('session.run');
+  });
+}
+
+export function snapshot(): Counts {
+  return { ...live };
+}
+
+export function diff(later: Counts, earlier: Counts): Counts {
+  const out = { ...ZERO };
+  for (const k of KEYS) out[k] = later[k] - earlier[k];
+  return out;
+}
+
+/**
+ * Mean counts per decode step from snapshots taken as each token came out: step i (i >= 1)
+ * is the work between token i-1 and token i; the first decode step (i = 1) is left out
+ * (first-use allocations), so steps 2..n-1 count. Null when fewer than three tokens.
+ */
+export function perToken(snaps: readonly Counts[]): (Counts & { steps: number }) | null {
+  if (snaps.length < 3) return null;
+  const total = diff(snaps[snaps.length - 1], snaps[1]);
+  const steps = snaps.length - 2;
+  const out = { ...ZERO, steps };
+  for (const k of KEYS) out[k] = Math.round((total[k] / steps) * 100) / 100;
+  return out;
+}
