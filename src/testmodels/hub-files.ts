@@ -49,7 +49,7 @@ const json = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
 /** config.json, generation_config.json and the tokenizer files (relative path → text). */
 export function metadataFiles(spec: ModelFolderSpec): Record<string, string> {
   return {
-    'config.json': json(hfConfigJson(spec.config, { externalDataFp32: spec.externalDataFp32 })),
+    'config.json': json(hfConfigJson(spec.config, { externalDataFp32: spec.externalDataFp32, tiedEmbeddings: !spec.planted })),
     'generation_config.json': json(generationConfigJson()),
     'tokenizer.json': json(tokenizerJson(spec.config.vocabSize, spec.planted ? PLANTED_MERGES : [])),
     'tokenizer_config.json': json(tokenizerConfigJson(spec.config.maxPositionEmbeddings, spec.config.vocabSize)),

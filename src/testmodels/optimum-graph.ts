@@ -25,8 +25,10 @@ export interface BuildOptions {
 
 /** Where buildOptimumModel takes its weights from; every tensor in the layouts of weights.ts. */
 export interface OptimumWeights {
-  /** [vocab, hidden]; the lm_head is its transpose (tied). */
+  /** [vocab, hidden]; the lm_head is its transpose (tied) unless `lmHead` is given. */
   embed(cfg: TestModelConfig): Float32Array;
+  /** Optional untied lm_head [hidden, vocab] (MatMul "B" layout). */
+  lmHead?(cfg: TestModelConfig): Float32Array;
   /** [in, out] */
   linear(cfg: TestModelConfig, layer: number, which: LinearName): Float32Array;
   /** RMSNorm gamma [hidden]; `which` = input_layernorm | post_attention_layernorm | norm (layer = numLayers). */
@@ -179,7 +181,7 @@ export function buildOptimumModel(cfg: TestModelConfig, opts: BuildOptions): Mod
   }
 
   const final = rmsNorm(g, '/model/norm', hidden, 'model.norm.weight', W.norm(cfg, L, 'norm'), cfg.rmsNormEps);
-  const lmHead = transpose(embed, V, H);
+  const lmHead = W.lmHead ? W.lmHead(cfg) : transpose(embed, V, H);
   g.linear('/lm_head/MatMul', final, 'lm_head.weight', lmHead, H, V);
   // The linear's output is `/lm_head/MatMul_output_0`; expose it as `logits`.
   const last = g.nodes[g.nodes.length - 1];

@@ -199,6 +199,7 @@ export function setup() {
 export async function loaded() {
   const t = setup();
   t.store.getState().setModelInput(INFO.model);
+  t.store.getState().setDtypeChoice('auto'); // the first-visit default is the demo's fp32
   await t.actions.session.load();
   t.engine.calls.length = 0;
   return t;

@@ -91,6 +91,7 @@ export function ModelPanel({ actions }: { actions: Actions }) {
   const error = useApp((s) => s.modelError);
   const { setModelInput, setDtypeChoice, setCutLayersInput } = appStore.getState();
   const catalogModel = findCatalogModel(modelInput);
+  const loadedModel = info ? findCatalogModel(info.model) : undefined;
   const fit = deviceFit(device, resolveDtype(dtype, !!device?.shaderF16), catalogModel);
   return (
     <section className="panel" aria-labelledby="model-h">
@@ -107,6 +108,11 @@ export function ModelPanel({ actions }: { actions: Actions }) {
         }}
       >
         <CatalogPicker />
+        {catalogModel?.note && (
+          <p className={catalogModel.randomWeights ? 'notice' : 'hint'} data-testid={catalogModel.randomWeights ? 'random-weights' : 'model-note'}>
+            {catalogModel.note}
+          </p>
+        )}
         <label>
           Hub id or folder URL
           <input value={modelInput} onChange={(e) => setModelInput(e.target.value)} spellCheck={false} />
@@ -145,7 +151,7 @@ export function ModelPanel({ actions }: { actions: Actions }) {
       {info && (
         <p className="info" data-testid="model-info">
           {info.model} · {info.dtype} · {info.style} · {info.numLayers} layers · hidden {info.hidden} · cut after {info.cutLayers.join(', ')} · loaded in{' '}
-          {(info.loadMs / 1000).toFixed(1)} s
+          {(info.loadMs / 1000).toFixed(1)} s{loadedModel?.randomWeights ? ' · random weights (test model)' : ''}
         </p>
       )}
     </section>

@@ -224,7 +224,7 @@ describe('model slice', () => {
     expect(deviceFit(device, 'q4f16').ok).toBe(false);
     expect(deviceFit(device, 'q4f16').message).toMatch(/shader-f16/);
     expect(deviceFit(device, 'q4').ok).toBe(true);
-    const planted = findCatalogModel('http://x/local-models/traitlab/planted-cheerful/');
+    const planted = findCatalogModel('http://x/sub/models/traitlab/planted-cheerful/');
     expect(planted?.onlyDtype).toBe('fp32');
     expect(deviceFit(device, 'q4', planted).ok).toBe(false);
     expect(deviceFit({ ...device, webgpu: false }, 'q4').message).toMatch(/CPU/);
