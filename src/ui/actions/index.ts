@@ -14,13 +14,13 @@
 import type { BuiltinPreset } from '../../presets/builtins';
 import type { AppStore } from '../store';
 import { deleteCached, refreshCache } from './cache';
-import { clearChat, regenerate, send, stop } from './chat';
+import { clearChat, regenerate, send, sendDraft, stop } from './chat';
 import { compare } from './compare';
 import { createContext, stopRunning, type ActionOptions, type Engine } from './context';
 import { applyBuiltinPreset, confirmPendingLoad, openLink, share } from './links';
 import { load, probeDevice } from './session';
 import { pushSteering } from './steering';
-import { createCustomTrait, extractTraits, removeCustomTrait } from './traits';
+import { createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
 import { exportVector, importVector, type ExportTarget } from './vectors';
 
 export type { Engine } from './context';
@@ -38,6 +38,8 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     },
     chat: {
       send: (content: string) => send(ctx, content),
+      /** Sends the input box's text (store `draft`); a turn not taken puts it back. */
+      sendDraft: () => sendDraft(ctx),
       stop: () => stop(ctx),
       regenerate: () => regenerate(ctx),
       clear: () => clearChat(ctx),
@@ -50,7 +52,7 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
       extract: (only?: string[]) => extractTraits(ctx, only),
       createCustom: (name: string, high: string, low: string) => createCustomTrait(ctx, name, high, low),
       removeCustom: (id: string) => removeCustomTrait(ctx, id),
-      stop: () => stopRunning(ctx),
+      stop: () => stopExtraction(ctx),
     },
     vectors: {
       importFile: (bytes: Uint8Array, fileName: string) => importVector(ctx, bytes, fileName),

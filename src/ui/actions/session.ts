@@ -1,4 +1,5 @@
 /** The model session: probe the GPU, load a model (then its trait vectors and steering). */
+import type { ModelInfo } from '../../protocol/messages';
 import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
 import { message, state, type ActionContext } from './context';
@@ -21,9 +22,23 @@ export async function probeDevice(ctx: ActionContext): Promise<void> {
   }
 }
 
+/**
+ * A different model (or the same one in other weights) does not continue the old conversation:
+ * the chat and the compare runs are cleared, and a notice says so.
+ */
+function forgetPreviousModel(ctx: ActionContext, previous: ModelInfo | null, info: ModelInfo): void {
+  if (!previous || (previous.model === info.model && previous.dtype === info.dtype)) return;
+  const s = state(ctx);
+  const hadChat = s.messages.length > 0 || s.streaming !== null;
+  s.clearChat();
+  s.compareCleared();
+  if (hadChat) s.setChatNotice(`New model loaded (${info.model}, ${info.dtype}): the chat with ${previous.model} (${previous.dtype}) was cleared.`);
+}
+
 /** Loads the model named in the model panel; a new model starts with no extracted vectors. */
 export async function load(ctx: ActionContext): Promise<void> {
   const s = state(ctx);
+  const previous = s.info;
   const layers = parseLayers(s.cutLayersInput);
   if (typeof layers === 'string') return s.loadFailed(layers);
   s.loadStarted();
@@ -33,6 +48,8 @@ export async function load(ctx: ActionContext): Promise<void> {
       (p) => state(ctx).loadProgress(p),
     );
     state(ctx).loadDone(info);
+    state(ctx).dismissStaleAlerts();
+    forgetPreviousModel(ctx, previous, info);
     ctx.extracted = {};
     state(ctx).clearExtractedData();
     await pushVectors(ctx);
