@@ -30,8 +30,9 @@ export function niceScale(values: readonly number[], count = 4, includeZero = tr
     hi += 1;
   }
   const step = niceStep((hi - lo) / count);
-  lo = Math.floor(lo / step - 1e-9) * step;
-  hi = Math.ceil(hi / step + 1e-9) * step;
+  // The 1e-9 keeps a value that is a tick up to rounding from adding one more step.
+  lo = Math.floor(lo / step + 1e-9) * step;
+  hi = Math.ceil(hi / step - 1e-9) * step;
   const n = Math.round((hi - lo) / step);
   const ticks = Array.from({ length: n + 1 }, (_, i) => Number((lo + i * step).toPrecision(12)));
   return { domain: [ticks[0], ticks.at(-1)!], ticks };
