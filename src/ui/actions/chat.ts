@@ -51,9 +51,16 @@ export async function sendDraft(ctx: ActionContext): Promise<SendOutcome> {
   if (!content.trim()) return 'ignored';
   state(ctx).setDraft('');
   const outcome = await send(ctx, content);
-  // Text typed meanwhile wins (it is newer); an empty box gets the message back.
-  if (outcome !== 'sent' && state(ctx).draft === '') state(ctx).setDraft(content);
+  if (outcome !== 'sent') giveBack(ctx, content, outcome === 'rejected');
   return outcome;
+}
+
+/** A turn that was not taken goes back into the input box (unless the user typed something newer there). */
+function giveBack(ctx: ActionContext, content: string, refused: boolean): void {
+  const s = state(ctx);
+  if (s.draft !== '') return;
+  s.setDraft(content);
+  if (refused && s.chatError) s.replyFailed(`${s.chatError} Your message was not sent; it is back in the input box.`);
 }
 
 /** The seed for a regenerate (a new one unless "fixed seed" is on) and the line saying which. */
@@ -71,7 +78,9 @@ function regenerateSeed(ctx: ActionContext): string {
 export async function regenerate(ctx: ActionContext): Promise<void> {
   if (busy(ctx)) return;
   const content = state(ctx).retractLastTurn();
-  if (content !== null) await send(ctx, content, regenerateSeed(ctx));
+  if (content === null) return;
+  const outcome = await send(ctx, content, regenerateSeed(ctx));
+  if (outcome !== 'sent') giveBack(ctx, content, outcome === 'rejected');
 }
 
 export const stop = stopRunning;

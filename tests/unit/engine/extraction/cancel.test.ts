@@ -51,7 +51,7 @@ afterEach(() => vi.restoreAllMocks());
 describe('stop extraction', () => {
   it('runs every forward pass when nobody stops (2 pairs × 2 questions, high and low, train + held out)', async () => {
     const { session, passes } = scriptedSession(() => undefined);
-    const r = await extractWithSession(host(async () => ({}) as TappedSource), session, prepared, {}, () => undefined, () => false);
+    const r = await extractWithSession(host(async () => ({}) as TappedSource), session, prepared, { traits: ['extraversion'] }, () => undefined, () => false);
     expect(passes()).toBe(2 * 4 + 2 * 4);
     expect(Object.keys(r.layers)).toEqual(['0', '1']);
   });
@@ -62,7 +62,7 @@ describe('stop extraction', () => {
       const { session, passes } = scriptedSession((n) => {
         if (n === at) stop = true;
       });
-      const run = extractWithSession(host(async () => ({}) as TappedSource), session, prepared, {}, () => undefined, () => stop);
+      const run = extractWithSession(host(async () => ({}) as TappedSource), session, prepared, { traits: ['extraversion'] }, () => undefined, () => stop);
       await expect(run).rejects.toMatchObject({ name: 'AbortError' });
       expect(passes()).toBe(at);
     });

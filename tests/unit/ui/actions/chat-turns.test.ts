@@ -35,7 +35,7 @@ describe('a rejected message', () => {
       { role: 'assistant', content: 'Hi there' },
     ]);
     expect(state().streaming).toBeNull();
-    expect(state().chatError).toBe(CONTEXT_FULL.message);
+    expect(state().chatError).toBe(`${CONTEXT_FULL.message} Your message was not sent; it is back in the input box.`);
     expect(state().draft).toBe(TOO_LONG);
 
     // The next history does not carry it either.
@@ -82,6 +82,16 @@ describe('a rejected message', () => {
 });
 
 describe('regenerate and the seed', () => {
+  it('a regenerate the engine refuses does not lose the turn: it goes back into the input box', async () => {
+    const { actions, engine, state } = await setupWith([77]);
+    await actions.chat.send('Hello');
+    engine.replies = [{ tokens: [], error: new Error('cannot generate while extract is running') }];
+    await actions.chat.regenerate();
+    expect(state().messages).toEqual([]);
+    expect(state().draft).toBe('Hello');
+    expect(state().chatError).toMatch(/^cannot generate while extract is running Your message was not sent/);
+  });
+
   it('draws a new seed each time, uses it, and says which', async () => {
     const { actions, engine, state } = await setupWith([77, 78]);
     state().setSampling({ temperature: 0.8, seed: 5 });
