@@ -162,7 +162,7 @@ describe('small things, on the built site at 390 px', () => {
     const ticks = async (side: string) => {
       const chart = page.getByTestId(`compare-chart-${side}`);
       await chart.locator('.recharts-line').first().waitFor();
-      const labels = chart.locator('.recharts-yAxis .recharts-cartesian-axis-tick-value');
+      const labels = chart.locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value');
       await labels.first().waitFor();
       return labels.allTextContents();
     };
