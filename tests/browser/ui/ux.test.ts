@@ -175,7 +175,7 @@ describe('small things, on the built site at 390 px', () => {
     const radar = page.getByTestId('radar');
     await radar.locator('.radar-baseline').first().waitFor({ timeout: 30_000 });
     const base = await radar.locator('.radar-baseline path').first().boundingBox();
-    const chart = await radar.locator('.recharts-surface').boundingBox();
+    const chart = await radar.locator('.recharts-wrapper').first().boundingBox();
     expect(base && chart).toBeTruthy();
     // Not a dot in the centre: the baseline polygon spans a good part of the chart.
     expect(Math.max(base!.width, base!.height)).toBeGreaterThan(0.15 * Math.min(chart!.width, chart!.height));
