@@ -34,7 +34,7 @@ export const CATALOG: readonly CatalogModel[] = [
   },
   {
     id: RANDOM_TEST_MODEL,
-    label: 'tiny-llama (offline test model, random weights)',
+    label: 'tiny-llama (offline, random-weight test model)',
     sizeMb: { q4: 0.24, fp32: 0.8 },
     note: 'Comes with this site. Random weights: its replies are gibberish by design; it exercises loading, steering and the charts.',
     offline: true,

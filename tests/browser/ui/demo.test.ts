@@ -20,6 +20,7 @@ const ARTIFACTS = 'test-artifacts';
 const TRAIT = 'Cheerful (planted test trait)';
 const WIDE = { width: 1400, height: 1000 };
 const PHONE = { width: 390, height: 844 };
+const MAX_NEW = 24;
 
 const VOCAB = new Set([...PLANTED.neutralWords, ...PLANTED.cheerfulWords, ...PLANTED.gloomyWords]);
 const CHEERFUL = new Set<string>(PLANTED.cheerfulWords);
@@ -111,7 +112,7 @@ describe('offline demo on the built site', () => {
     expect(s.info).toBeNull();
     const catalog = page.getByLabel('Model catalog');
     await expect(catalog.locator('option:checked').textContent()).resolves.toMatch(/^Planted-trait demo/);
-    await expect(catalog.locator('option', { hasText: 'tiny-llama' }).textContent()).resolves.toMatch(/random weights/i);
+    await expect(catalog.locator('option', { hasText: 'tiny-llama' }).textContent()).resolves.toMatch(/random-weight/i);
     // Model is the first panel, above the presets.
     const headings = await page.locator('main h2').allTextContents();
     expect(headings[0]).toBe('Model');
@@ -123,6 +124,8 @@ describe('offline demo on the built site', () => {
   });
 
   it('loads the demo from the site itself and replies in readable words', async () => {
+    await page.getByText('Sampling', { exact: true }).click();
+    await page.getByLabel('Max new tokens').fill(String(MAX_NEW)); // shorter replies: SwiftShader is slow
     await page.getByRole('button', { name: 'Load', exact: true }).click();
     await page.getByTestId('model-info').waitFor({ timeout: 180_000 });
     const s = await state();
@@ -132,7 +135,7 @@ describe('offline demo on the built site', () => {
     await expect(page.getByTestId('random-weights').count()).resolves.toBe(0); // the demo is not a random model
     await expect(page.getByTestId('model-note').textContent()).resolves.toMatch(/plain words/);
     plain = await reply('Hello!');
-    expect(plain.length).toBeGreaterThanOrEqual(10);
+    expect(plain.length).toBe(MAX_NEW); // one word per token, no end-of-text: the reply runs to the limit
     expect(plain.filter((w) => CHEERFUL.has(w) || GLOOMY.has(w))).toEqual([]);
     console.log(`demo reply: ${plain.join(' ')}`);
     await shoot('demo-reply');

@@ -14,7 +14,7 @@ describe('catalog', () => {
   it('labels the random-weight test model, not the demo', () => {
     const random = findCatalogModel(RANDOM_TEST_MODEL)!;
     expect(random.randomWeights).toBe(true);
-    expect(random.label).toMatch(/random weights/);
+    expect(random.label).toMatch(/random-weight test model/);
     expect(findCatalogModel(PLANTED_MODEL)!.randomWeights).toBeUndefined();
   });
 
