@@ -10,7 +10,8 @@ import { pushVectors } from './steering';
 
 /** A stop (AbortError) is a notice; anything else is an error naming the cause. */
 function failed(ctx: ActionContext, err: unknown): void {
-  if (err instanceof Error && err.name === 'AbortError') state(ctx).extractStopped('Extraction stopped; nothing changed (traits finished before the stop are cached for the next run).');
+  if (err instanceof Error && err.name === 'AbortError')
+    state(ctx).extractStopped('Extraction stopped; nothing changed (traits finished before the stop are cached for the next run).');
   else state(ctx).extractFailed(`Extraction failed: ${message(err)}`);
 }
 

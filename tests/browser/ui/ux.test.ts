@@ -116,7 +116,10 @@ describe('small things, on the built site at 390 px', () => {
     expect(await overlaps()).toEqual([]);
     await noSidewaysScroll();
     await page.screenshot({ path: `${ARTIFACTS}/ux-first-paint-390.png`, fullPage: true });
-    await page.locator('.trait-block').first().screenshot({ path: `${ARTIFACTS}/ux-trait-390.png` });
+    await page
+      .locator('.trait-block')
+      .first()
+      .screenshot({ path: `${ARTIFACTS}/ux-trait-390.png` });
     await page.locator('section[aria-labelledby="chat-h"]').screenshot({ path: `${ARTIFACTS}/ux-chat-390.png` });
     await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = false)));
   });

@@ -21,7 +21,10 @@ describe('chart scales', () => {
 
   it('the compare traces (−0.5..0.5 unsteered, −11..33 steered) get one scale covering both', () => {
     const unsteered = rows([{ a: -0.5, b: 0.2 }, { a: 0.5 }]);
-    const steered = rows([{ a: -11, b: 4 }, { a: 33, c: 1000 }]);
+    const steered = rows([
+      { a: -11, b: 4 },
+      { a: 33, c: 1000 },
+    ]);
     const s = sharedScoreScale([unsteered, steered], ['a', 'b']);
     expect(s.domain).toEqual([-20, 40]); // trait c is not shown, so it does not count
     expect(sharedScoreScale([steered, unsteered], ['a', 'b'])).toEqual(s);
@@ -36,7 +39,10 @@ describe('chart scales', () => {
     expect(neg.domain[0]).toBeLessThan(-2);
     expect(neg.domain[1]).toBeGreaterThanOrEqual(-1.5);
     // The smallest value sits at least a fifth of the way out.
-    for (const [values, sc] of [[[0, 0.8], s], [[-2, -1.5], neg]] as const) {
+    for (const [values, sc] of [
+      [[0, 0.8], s],
+      [[-2, -1.5], neg],
+    ] as const) {
       expect((Math.min(...values) - sc.domain[0]) / (sc.domain[1] - sc.domain[0])).toBeGreaterThan(0.2);
     }
     expect(radarScale([0, 0, 0]).domain[0]).toBeLessThan(0);

@@ -43,15 +43,21 @@ if (!questions.ok || !trait.ok) throw new Error('built-in dataset invalid');
 const prepared = prepareTrait(trait.trait, questions.value, { maxPairs: 2, maxQuestions: { extraction: 2, evaluation: 2 } });
 
 /** Serves public/traits/ for runExtraction's trait files. */
-const fetchTraits = (async (url: string | URL | Request) =>
-  new Response(readFileSync(`public/traits/${String(url).split('/').at(-1)}`))) as typeof fetch;
+const fetchTraits = (async (url: string | URL | Request) => new Response(readFileSync(`public/traits/${String(url).split('/').at(-1)}`))) as typeof fetch;
 
 afterEach(() => vi.restoreAllMocks());
 
 describe('stop extraction', () => {
   it('runs every forward pass when nobody stops (2 pairs × 2 questions, high and low, train + held out)', async () => {
     const { session, passes } = scriptedSession(() => undefined);
-    const r = await extractWithSession(host(async () => ({}) as TappedSource), session, prepared, { traits: ['extraversion'] }, () => undefined, () => false);
+    const r = await extractWithSession(
+      host(async () => ({}) as TappedSource),
+      session,
+      prepared,
+      { traits: ['extraversion'] },
+      () => undefined,
+      () => false,
+    );
     expect(passes()).toBe(2 * 4 + 2 * 4);
     expect(Object.keys(r.layers)).toEqual(['0', '1']);
   });
@@ -62,7 +68,14 @@ describe('stop extraction', () => {
       const { session, passes } = scriptedSession((n) => {
         if (n === at) stop = true;
       });
-      const run = extractWithSession(host(async () => ({}) as TappedSource), session, prepared, { traits: ['extraversion'] }, () => undefined, () => stop);
+      const run = extractWithSession(
+        host(async () => ({}) as TappedSource),
+        session,
+        prepared,
+        { traits: ['extraversion'] },
+        () => undefined,
+        () => stop,
+      );
       await expect(run).rejects.toMatchObject({ name: 'AbortError' });
       expect(passes()).toBe(at);
     });
@@ -75,7 +88,11 @@ describe('stop extraction', () => {
       stop = true;
       return {} as TappedSource;
     };
-    const run = runExtraction(host(loadSource), { traits: ['extraversion'], traitsBaseUrl: 'http://site/traits/', cache: false }, { shouldStop: () => stop, fetchFn: fetchTraits });
+    const run = runExtraction(
+      host(loadSource),
+      { traits: ['extraversion'], traitsBaseUrl: 'http://site/traits/', cache: false },
+      { shouldStop: () => stop, fetchFn: fetchTraits },
+    );
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(create).not.toHaveBeenCalled();
   });
@@ -89,7 +106,11 @@ describe('stop extraction', () => {
       stop = true;
       return session;
     });
-    const run = runExtraction(host(async () => ({}) as TappedSource), { traits: ['extraversion'], traitsBaseUrl: 'http://site/traits/', cache: false }, { shouldStop: () => stop, fetchFn: fetchTraits });
+    const run = runExtraction(
+      host(async () => ({}) as TappedSource),
+      { traits: ['extraversion'], traitsBaseUrl: 'http://site/traits/', cache: false },
+      { shouldStop: () => stop, fetchFn: fetchTraits },
+    );
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(passes()).toBe(0);
     expect(release).toHaveBeenCalledOnce();

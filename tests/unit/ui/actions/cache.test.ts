@@ -70,7 +70,11 @@ describe('cache actions', () => {
   });
 
   it('a failing listing is a message; no CacheStorage at all is an empty list', async () => {
-    vi.stubGlobal('caches', { has: async () => { throw new Error('SecurityError: no caches here'); } });
+    vi.stubGlobal('caches', {
+      has: async () => {
+        throw new Error('SecurityError: no caches here');
+      },
+    });
     const { actions, state } = setup();
     await actions.cache.refresh();
     expect(state().cachedModels).toBeNull();

@@ -7,7 +7,9 @@ import { createActions } from '../../../../src/ui/actions';
 import { FakeEngine, freshStore, INFO } from '../../../support/fake-engine';
 
 const TOO_LONG = 'x'.repeat(20_000);
-const CONTEXT_FULL = new Error("The conversation is 20011 tokens but this model's context holds 64. Clear the chat (or shorten the system prompt) to continue.");
+const CONTEXT_FULL = new Error(
+  "The conversation is 20011 tokens but this model's context holds 64. Clear the chat (or shorten the system prompt) to continue.",
+);
 
 async function setupWith(seeds: number[] = [77, 78, 79]) {
   const store = freshStore();
@@ -41,12 +43,7 @@ describe('a rejected message', () => {
     // The next history does not carry it either.
     state().setDraft('Short');
     await actions.chat.sendDraft();
-    expect(engine.of('generate')[2].request.messages.map((m) => m.content)).toEqual([
-      'You are a helpful assistant.',
-      'Hello',
-      'Hi there',
-      'Short',
-    ]);
+    expect(engine.of('generate')[2].request.messages.map((m) => m.content)).toEqual(['You are a helpful assistant.', 'Hello', 'Hi there', 'Short']);
     expect(state().draft).toBe('');
     expect(state().chatError).toBeNull();
   });
