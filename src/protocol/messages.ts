@@ -1,3 +1,4 @@
+import type { ExportStyle, ModelStructure } from './structure';
 /**
  * The one typed protocol between the UI thread and the engine worker: tagged unions in both
  * directions, every request carries an id, progress is its own message, errors are {name, message}.
@@ -26,7 +27,9 @@ export interface ModelSource {
 export interface ModelInfo {
   model: string;
   dtype: Dtype;
-  style: 'optimum' | 'model-builder';
+  style: ExportStyle;
+  /** what surgery found in the graph and the tensor cut per layer */
+  structure: ModelStructure;
   numLayers: number;
   hidden: number;
   vocabSize: number;

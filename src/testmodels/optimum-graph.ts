@@ -21,6 +21,8 @@ export interface BuildOptions {
    * planted-trait model, planted.ts). Omitted → the default weights, bytes unchanged.
    */
   weights?: OptimumWeights;
+  /** q4 only: quantize the embedding too (com.microsoft GatherBlockQuantized), as newer q4 files do. */
+  quantizedEmbedding?: boolean;
 }
 
 /** Where buildOptimumModel takes its weights from; every tensor in the layouts of weights.ts. */
@@ -78,8 +80,13 @@ export function buildOptimumModel(cfg: TestModelConfig, opts: BuildOptions): Mod
 
   // Embedding (the same matrix, transposed, is the lm_head below).
   const embed = W.embed(cfg);
-  g.weight('model.embed_tokens.weight', [V, H], embed);
-  let hidden = g.op1('Gather', '/model/embed_tokens/Gather', ['model.embed_tokens.weight', 'input_ids']);
+  let hidden: string;
+  if (opts.quantizedEmbedding && opts.format === 'q4') {
+    hidden = g.gatherQ4('/model/embed_tokens/GatherBlockQuantized', 'model.embed_tokens.weight', embed, V, H, 'input_ids');
+  } else {
+    g.weight('model.embed_tokens.weight', [V, H], embed);
+    hidden = g.op1('Gather', '/model/embed_tokens/Gather', ['model.embed_tokens.weight', 'input_ids']);
+  }
 
   // Rotary tables from position_ids: freqs = pos ⊗ inv_freq; emb = [freqs, freqs].
   const posF = g.op1('Cast', '/model/rotary_emb/Cast', ['position_ids'], { to: DataType.FLOAT });

@@ -8,6 +8,7 @@ import { GettingStarted } from './components/GettingStarted';
 import { ModelPanel } from './components/ModelPanel';
 import { PresetBar } from './components/PresetBar';
 import { ProjectionsPanel } from './components/ProjectionsPanel';
+import { LinkBanner } from './components/ShareControls';
 import { SteeringPanel } from './components/SteeringPanel';
 import type { Actions } from './actions';
 import { useApp } from './store';
@@ -24,6 +25,9 @@ export function App({ actions }: { actions: Actions }) {
         <span className="privacy">Runs in your browser: nothing leaves this page except the model download.</span>
       </header>
       <GettingStarted />
+      <ErrorBoundary name="link">
+        <LinkBanner actions={actions} />
+      </ErrorBoundary>
       <main>
         <div className="col">
           <ErrorBoundary name="model">

@@ -3,6 +3,7 @@ import type { ModelInfo } from '../../protocol/messages';
 import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
 import { message, state, type ActionContext } from './context';
+import { applyLinkVectors } from './share-link';
 import { pushVectors } from './steering';
 
 /** "1, 3" → [1, 3]; empty → undefined (the engine's default); anything else → the message to show. */
@@ -52,6 +53,7 @@ export async function load(ctx: ActionContext): Promise<void> {
     forgetPreviousModel(ctx, previous, info);
     ctx.extracted = {};
     state(ctx).clearExtractedData();
+    applyLinkVectors(ctx);
     await pushVectors(ctx);
     state(ctx).clearPoints();
   } catch (err) {

@@ -6,6 +6,7 @@ import { CATALOG, findCatalogModel, formatMb } from '../models/catalog';
 import { F16_DTYPES, resolveDtype } from '../../shared/dtype';
 import { deviceFit } from '../models/device-fit';
 import { downloadRate, downloadTotals } from '../store/model-slice';
+import { structureSummary } from '../../protocol/structure';
 
 function formatSeconds(s: number): string {
   return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.ceil(s)} s`;
@@ -152,6 +153,11 @@ export function ModelPanel({ actions }: { actions: Actions }) {
         <p className="info" data-testid="model-info">
           {info.model} · {info.dtype} · {info.style} · {info.numLayers} layers · hidden {info.hidden} · cut after {info.cutLayers.join(', ')} · loaded in{' '}
           {(info.loadMs / 1000).toFixed(1)} s{loadedModel?.randomWeights ? ' · random weights (test model)' : ''}
+        </p>
+      )}
+      {info?.structure && (
+        <p className="info" data-testid="model-structure">
+          {structureSummary(info.structure)}
         </p>
       )}
     </section>

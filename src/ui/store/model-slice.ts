@@ -23,6 +23,10 @@ export interface PendingLoad {
   model: string;
   dtype: Dtype | 'auto';
   cutLayers: string;
+  /** Where the files would come from, in words (hub, this site, or another host named). */
+  source?: string;
+  /** How many trait vectors the link carries. */
+  vectors?: number;
 }
 
 export interface ModelSlice {

@@ -139,6 +139,10 @@ describe('app', () => {
     await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).count()).resolves.toBe(0);
     expect(s.maxNewTokens).toBe(MAX_NEW);
     expect(s.files['onnx/model_q4.onnx'].loaded).toBe(s.files['onnx/model_q4.onnx'].total); // auto dtype on a device without shader-f16
+    // What surgery found in the graph and which tensor it cut (default: the middle layer, 1 of 0-3).
+    await expect(page.getByTestId('model-structure').textContent()).resolves.toMatch(
+      /^Optimum export · decomposed attention · Gather embedding · residual Adds · 2 residual writes per block · float32 residual · separate lm_head — cut after layer 1: \/model\/layers\.1\/Add_1_output_0$/,
+    );
     await page.screenshot({ path: `${ARTIFACTS}/app-loaded.png`, fullPage: true });
   });
 
@@ -265,7 +269,7 @@ describe('app', () => {
     expect((await state()).points.length).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Share link' }).click();
     const link = await page.getByTestId('share-link').inputValue();
-    expect(link).toContain('#preset=1.');
+    expect(link).toContain('#preset=2.');
     expect(link.length).toBeLessThan(2000);
     const original = await state();
 
@@ -284,7 +288,9 @@ describe('app', () => {
       sampling: s.sampling,
       max: s.maxNewTokens,
     });
-    expect(pick(restored)).toEqual(pick(original));
+    // The loaded model's actual weights and layers are pinned in the link (not "auto").
+    const loadedInfo = original.info as unknown as { dtype: string; cutLayers: number[] };
+    expect(pick(restored)).toEqual({ ...pick(original), dtype: loadedInfo.dtype, cut: loadedInfo.cutLayers.join(', ') });
     expect(Object.keys(restored.customTraits)).toEqual(['pirate']);
     const restoredVec = (restored.customTraits.pirate as { vector: { layers: Record<number, Record<string, number>> } }).vector.layers[1];
     Object.values(restoredVec).forEach((v, i) => expect(v).toBeCloseTo(floats[i], 1));
@@ -311,9 +317,9 @@ describe('app', () => {
       garbage: 'hello-world',
       'wrong version': `preset=9.${payload}.${sum}`,
       truncated: good.slice(0, Math.floor(good.length / 2)),
-      'flipped checksum': `preset=1.${payload}.${sum.slice(0, 7)}${sum[7] === '0' ? '1' : '0'}`,
-      oversized: `preset=1.${'A'.repeat(17_000)}.00000000`,
-      'not base64': `preset=1.${payload.slice(0, 10)}!!${payload.slice(12)}.${sum}`,
+      'flipped checksum': `preset=2.${payload}.${sum.slice(0, 7)}${sum[7] === '0' ? '1' : '0'}`,
+      oversized: `preset=2.${'A'.repeat(40_000)}.00000000`,
+      'not base64': `preset=2.${payload.slice(0, 10)}!!${payload.slice(12)}.${sum}`,
     };
     for (const [name, hash] of Object.entries(bad)) {
       await p3.goto(`${site.url}?case=${encodeURIComponent(name)}#${hash}`);
@@ -331,7 +337,7 @@ describe('app', () => {
 
     // In a running session a bad link changes nothing but the message.
     const before = await state();
-    await page.evaluate(() => (location.hash = 'preset=1.AAAA.00000000'));
+    await page.evaluate(() => (location.hash = 'preset=2.AAAA.00000000'));
     await page.getByTestId('preset-error').waitFor();
     const after = await state();
     expect(after.messages).toEqual(before.messages);
