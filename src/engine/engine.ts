@@ -145,8 +145,8 @@ export class Engine implements EngineApi {
    * cached results come from IndexedDB; stop() cancels between prompts (AbortError).
    */
   async extract(request: ExtractRequest, onProgress: (p: ExtractProgress) => void = () => undefined): Promise<ExtractResult> {
+    this.stopRequested = false; // before the first await: a stop that comes while the host is prepared counts
     const host = await this.extractionHost();
-    this.stopRequested = false;
     this.vectorCache ??= new VectorCache();
     return runExtraction(host, request, { onProgress, shouldStop: () => this.stopRequested, cache: this.vectorCache, fetchFn: this.fetchFn });
   }

@@ -15,8 +15,10 @@
  * (the residual the steering readout sees when the reply starts); option 'reply-prompt' = the
  * mean over the assistant-header tokens at the end of the prompt. Both are contiguous ranges.
  *
- * Cancellation: `shouldStop` is checked before every prompt; a stop throws ExtractionCancelled
- * after releasing the session and GPU buffers, so the engine stays usable.
+ * Cancellation: `shouldStop` is checked before every forward pass (each prompt), after the model
+ * bytes are read, after the tapped session is created and before the vectors are computed, so a
+ * stop waits for one forward pass at most; it throws ExtractionCancelled after releasing the
+ * session and GPU buffers, so the engine stays usable.
  */
 import { calibrate } from '../../traits/calibration';
 import { datasetVersion, type QuestionSet, type TraitDataset } from '../../traits/dataset';
@@ -174,6 +176,7 @@ export async function extractWithSession(
         progress('extraction', 2 * k + cls + 1, trainTotal);
       }
     }
+    if (shouldStop()) throw new ExtractionCancelled();
     const vectors = await stats.finish({ method, pcaIterations: req.pcaIterations ?? DEFAULT_PCA_ITERATIONS, pcaCenter: req.pcaCenter });
     stats.setDirections(vectors);
     const evalTotal = 2 * held.length;
@@ -281,8 +284,11 @@ export async function runExtraction(host: ExtractionHost, req: ExtractRequest, h
   if (results.some((r) => r === null)) {
     if (shouldStop()) throw new ExtractionCancelled();
     report(0, 'prepare', 0, 1);
-    const session = await TappedSession.create(await host.loadSource(), allLayers(host.numLayers));
+    const source = await host.loadSource();
+    if (shouldStop()) throw new ExtractionCancelled();
+    const session = await TappedSession.create(source, allLayers(host.numLayers));
     try {
+      if (shouldStop()) throw new ExtractionCancelled();
       for (const [i, p] of prepared.entries()) {
         if (results[i]) continue;
         const r = await extractWithSession(host, session, p, req, (phase, done, total) => report(i, phase, done, total), shouldStop);

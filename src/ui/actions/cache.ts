@@ -3,21 +3,25 @@ import type { ErrorDetail } from '../../protocol/messages';
 import { message, state, type ActionContext } from './context';
 import { deleteCachedModel, listCachedModels, modelOfUrl } from './model-cache';
 
-export async function refreshCache(ctx: ActionContext): Promise<void> {
+/** Lists the cached models again; `error` (a failure just before, e.g. a delete) stays shown with the new list. */
+export async function refreshCache(ctx: ActionContext, error: string | null = null): Promise<void> {
   try {
-    state(ctx).setCachedModels(await listCachedModels());
+    state(ctx).setCachedModels(await listCachedModels(), error);
   } catch (err) {
-    state(ctx).setCachedModels(null, message(err));
+    state(ctx).setCachedModels(null, error ?? message(err));
   }
 }
 
+/** Deletes one model's cached files, then lists again; a failed delete stays on screen after that refresh. */
 export async function deleteCached(ctx: ActionContext, model: string): Promise<void> {
+  let failure: string | null = null;
   try {
     await deleteCachedModel(model);
   } catch (err) {
-    state(ctx).setCachedModels(state(ctx).cachedModels, message(err));
+    failure = `Could not delete ${model} from the cache: ${message(err)}`;
+    state(ctx).setCachedModels(state(ctx).cachedModels, failure);
   }
-  await refreshCache(ctx);
+  await refreshCache(ctx, failure);
 }
 
 /** "Delete cached copy" after a failed load: every cached file of the model the error names. */

@@ -30,7 +30,10 @@ export async function compare(ctx: ActionContext, prompt: string): Promise<void>
     await run('unsteered', unsteeredSettings(steered));
     if (!ctx.compareStopped) await run('steered', steered);
     if (ctx.compareStopped) state(ctx).compareFailed('Compare stopped.');
-    else state(ctx).compareDone();
+    else {
+      state(ctx).compareDone();
+      state(ctx).dismissStaleAlerts();
+    }
   } catch (err) {
     state(ctx).compareFailed(message(err));
   } finally {

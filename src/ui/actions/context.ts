@@ -26,6 +26,8 @@ export interface ActionOptions {
   now?: () => number;
   /** Where persistent storage is requested before downloads (default navigator.storage). */
   storage?: StorageLike | null;
+  /** A fresh sampling seed (a uint32) for Regenerate; crypto.getRandomValues in the page. */
+  randomSeed?: () => number;
 }
 
 export interface ActionContext {
@@ -33,6 +35,7 @@ export interface ActionContext {
   readonly engine: Engine;
   readonly schedule?: (fn: () => void) => void;
   readonly now: () => number;
+  readonly randomSeed: () => number;
   /** Extracted (or imported) vectors of built-in traits, by trait id. */
   extracted: Record<string, TraitVector>;
   /** While a compare run holds the engine's steering, slider moves are not sent. */
@@ -54,6 +57,7 @@ export function createContext(store: AppStore, engine: Engine, options: ActionOp
     engine,
     schedule: options.schedule,
     now: options.now ?? (() => performance.now()),
+    randomSeed: options.randomSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]),
     extracted: {},
     holdSteering: false,
     compareStopped: false,

@@ -16,14 +16,14 @@ import type { ErrorDetail } from '../../protocol/messages';
 import type { BuiltinPreset } from '../../presets/builtins';
 import type { AppStore } from '../store';
 import { deleteCached, deleteCachedCopy, refreshCache } from './cache';
-import { clearChat, regenerate, send, stop } from './chat';
+import { clearChat, regenerate, send, sendDraft, stop } from './chat';
 import { compare } from './compare';
 import { createContext, stopRunning, type ActionOptions, type Engine } from './context';
 import { applyBuiltinPreset, confirmPendingLoad, openLink, openPresetFile, presetFile, share } from './links';
 import { watchDeviceLoss } from './recovery';
 import { load, probeDevice, reloadWithQ4 } from './session';
 import { pushSteering } from './steering';
-import { createCustomTrait, extractTraits, removeCustomTrait } from './traits';
+import { createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
 import { exportVector, importVector, resolveImport, type ExportTarget } from './vectors';
 
 export type { Engine } from './context';
@@ -46,6 +46,8 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     },
     chat: {
       send: (content: string) => send(ctx, content),
+      /** Sends the input box's text (store `draft`); a turn not taken puts it back. */
+      sendDraft: () => sendDraft(ctx),
       stop: () => stop(ctx),
       regenerate: () => regenerate(ctx),
       clear: () => clearChat(ctx),
@@ -58,7 +60,7 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
       extract: (only?: string[]) => extractTraits(ctx, only),
       createCustom: (name: string, high: string, low: string) => createCustomTrait(ctx, name, high, low),
       removeCustom: (id: string) => removeCustomTrait(ctx, id),
-      stop: () => stopRunning(ctx),
+      stop: () => stopExtraction(ctx),
     },
     vectors: {
       importFile: (bytes: Uint8Array, fileName: string) => importVector(ctx, bytes, fileName),

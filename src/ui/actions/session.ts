@@ -1,5 +1,5 @@
 /** The model session: probe the GPU, load a model (then its trait vectors and steering). */
-import type { ModelSource } from '../../protocol/messages';
+import type { ModelInfo, ModelSource } from '../../protocol/messages';
 import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
 import { detailOf, message, state, type ActionContext } from './context';
@@ -34,6 +34,19 @@ async function requestPersist(ctx: ActionContext): Promise<void> {
   }
 }
 
+/**
+ * A different model (or the same one in other weights) does not continue the old conversation:
+ * the chat and the compare runs are cleared, and a notice says so.
+ */
+function forgetPreviousModel(ctx: ActionContext, previous: ModelInfo | null, info: ModelInfo): void {
+  if (!previous || (previous.model === info.model && previous.dtype === info.dtype)) return;
+  const s = state(ctx);
+  const hadChat = s.messages.length > 0 || s.streaming !== null;
+  s.clearChat();
+  s.compareCleared();
+  if (hadChat) s.setChatNotice(`New model loaded (${info.model}, ${info.dtype}): the chat with ${previous.model} (${previous.dtype}) was cleared.`);
+}
+
 /** Loads the model named in the model panel; a new model starts with no extracted vectors. */
 export async function load(ctx: ActionContext): Promise<void> {
   const s = state(ctx);
@@ -47,11 +60,14 @@ export async function load(ctx: ActionContext): Promise<void> {
  * this session's extracted vectors and the charts; otherwise a new model starts without them.
  */
 export async function loadSource(ctx: ActionContext, source: ModelSource, opts: { keepVectors?: boolean } = {}): Promise<void> {
+  const previous = state(ctx).info;
   state(ctx).loadStarted();
   await requestPersist(ctx);
   try {
     const info = await ctx.engine.load(source, (p) => state(ctx).loadProgress(p));
     state(ctx).loadDone(info);
+    state(ctx).dismissStaleAlerts();
+    forgetPreviousModel(ctx, previous, info);
     ctx.lastSource = source;
     if (!opts.keepVectors) {
       ctx.extracted = {};

@@ -4,12 +4,21 @@
  */
 import { customTrait } from '../../traits/dataset';
 import { traitsForModel } from '../store/steering-slice';
-import { busy, message, state, type ActionContext } from './context';
+import { busy, message, state, stopRunning, type ActionContext } from './context';
 import { fromExtraction } from './extracted-data';
 import { pushVectors } from './steering';
 
-function failure(err: unknown): string {
-  return err instanceof Error && err.name === 'AbortError' ? 'Extraction stopped.' : `Extraction failed: ${message(err)}`;
+/** A stop (AbortError) is a notice; anything else is an error naming the cause. */
+function failed(ctx: ActionContext, err: unknown): void {
+  if (err instanceof Error && err.name === 'AbortError')
+    state(ctx).extractStopped('Extraction stopped; nothing changed (traits finished before the stop are cached for the next run).');
+  else state(ctx).extractFailed(`Extraction failed: ${message(err)}`);
+}
+
+/** Stop extraction: the engine stops before its next forward pass; the panel says it is stopping. */
+export async function stopExtraction(ctx: ActionContext): Promise<void> {
+  state(ctx).extractStopRequested();
+  await stopRunning(ctx);
 }
 
 /** Extracts the built-in traits shown for the loaded model (or only those in `only`). */
@@ -33,11 +42,12 @@ export async function extractTraits(ctx: ActionContext, only?: string[]): Promis
     }
     await pushVectors(ctx);
     const cached = result.traits.filter((t) => t.fromCache).length;
+    state(ctx).dismissStaleAlerts();
     state(ctx).extractFinished(
       `Extracted ${result.traits.length} traits in ${(result.elapsedMs / 1000).toFixed(1)} s${cached ? ` (${cached} from the cache)` : ''}.`,
     );
   } catch (err) {
-    state(ctx).extractFailed(failure(err));
+    failed(ctx, err);
   }
 }
 
@@ -66,9 +76,10 @@ export async function createCustomTrait(ctx: ActionContext, name: string, high: 
     const layers = Object.fromEntries(Object.entries(vector.layers).filter(([l]) => keep.has(Number(l))));
     state(ctx).addCustomTrait({ id: dataset.id, label: dataset.label, vector: { ...vector, layers }, ...data });
     await pushVectors(ctx);
+    state(ctx).dismissStaleAlerts();
     state(ctx).extractFinished(`Created "${dataset.label}" (best separated at layer ${t.bestLayer}).`);
   } catch (err) {
-    state(ctx).extractFailed(failure(err));
+    failed(ctx, err);
   }
 }
 

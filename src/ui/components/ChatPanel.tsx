@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { appStore, useApp } from '../store';
 import type { Actions } from '../actions';
 import { useCalibrations } from '../use-scores';
@@ -16,7 +15,9 @@ function LatestReply({ fallback }: { fallback: string }) {
 }
 
 export function ChatPanel({ actions }: { actions: Actions }) {
-  const [draft, setDraft] = useState('');
+  const draft = useApp((s) => s.draft);
+  const notice = useApp((s) => s.chatNotice);
+  const replySeed = useApp((s) => s.replySeed);
   const messages = useApp((s) => s.messages);
   const streaming = useApp((s) => s.streaming);
   const system = useApp((s) => s.systemPrompt);
@@ -47,6 +48,11 @@ export function ChatPanel({ actions }: { actions: Actions }) {
           </li>
         )}
       </ol>
+      {notice && (
+        <p className="notice" role="status" data-testid="chat-notice">
+          {notice}
+        </p>
+      )}
       {error && (
         <div data-testid="chat-error">
           <p className="error" role="alert">
@@ -59,15 +65,14 @@ export function ChatPanel({ actions }: { actions: Actions }) {
         onSubmit={(e) => {
           e.preventDefault();
           if (!draft.trim() || busy) return;
-          void actions.chat.send(draft);
-          setDraft('');
+          void actions.chat.sendDraft();
         }}
       >
         <textarea
           aria-label="Message"
           value={draft}
           rows={2}
-          onChange={(e) => setDraft(e.target.value)}
+          onChange={(e) => appStore.getState().setDraft(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey) {
               e.preventDefault();
@@ -94,6 +99,7 @@ export function ChatPanel({ actions }: { actions: Actions }) {
       {result && (
         <p className="hint" data-testid="result">
           {result.finishReason} · prompt {result.promptTokens} tokens ({result.prefillTokens} run, rest from cache) · {result.generatedTokens} generated
+          {replySeed !== null ? ` · seed ${replySeed}` : ''}
         </p>
       )}
     </section>

@@ -1,4 +1,6 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import { sharedScoreScale, type Scale } from '../chart-scale';
+import { scoreRows } from '../scores';
 import { useApp } from '../store';
 import type { Actions } from '../actions';
 import type { CompareSide } from '../store/compare-slice';
@@ -7,7 +9,7 @@ import { ScoreChart } from './charts/ScoreChart';
 
 const TITLE: Record<CompareSide, string> = { unsteered: 'Unsteered', steered: 'Steered' };
 
-function CompareColumn({ side }: { side: CompareSide }) {
+function CompareColumn({ side, scale }: { side: CompareSide; scale: Scale }) {
   const run = useApp((s) => s.compareRuns[side]);
   const active = useApp((s) => s.comparePhase === side);
   const traits = useVisibleTraits();
@@ -27,6 +29,7 @@ function CompareColumn({ side }: { side: CompareSide }) {
         height={180}
         legend={false}
         testId={`compare-chart-${side}`}
+        scale={scale}
       />
     </div>
   );
@@ -40,6 +43,18 @@ export function ComparePanel({ actions }: { actions: Actions }) {
   const ready = useApp((s) => s.info !== null);
   const chatBusy = useApp((s) => s.streaming !== null);
   const seed = useApp((s) => s.sampling.seed);
+  const runs = useApp((s) => s.compareRuns);
+  const traits = useVisibleTraits();
+  const calibrations = useCalibrations();
+  // Both traces on one y-scale, so the difference steering makes is visible at a glance.
+  const scale = useMemo(
+    () =>
+      sharedScoreScale(
+        [scoreRows(runs.unsteered.points, calibrations), scoreRows(runs.steered.points, calibrations)],
+        traits.map((t) => t.traitId),
+      ),
+    [runs, calibrations, traits],
+  );
   return (
     <section className="panel" aria-labelledby="compare-h">
       <h2 id="compare-h">Compare: unsteered vs steered</h2>
@@ -63,7 +78,10 @@ export function ComparePanel({ actions }: { actions: Actions }) {
           </button>
         )}
       </form>
-      <p className="hint">Same prompt and seed ({seed}), the KV cache reset before each run; the current system prompt and sampling settings are used.</p>
+      <p className="hint">
+        Same prompt and seed ({seed}), the KV cache reset before each run; the current system prompt and sampling settings are used. Both charts share one
+        y-scale.
+      </p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -71,8 +89,8 @@ export function ComparePanel({ actions }: { actions: Actions }) {
       )}
       {status !== 'idle' && (
         <div className="compare-grid">
-          <CompareColumn side="unsteered" />
-          <CompareColumn side="steered" />
+          <CompareColumn side="unsteered" scale={scale} />
+          <CompareColumn side="steered" scale={scale} />
         </div>
       )}
     </section>

@@ -11,7 +11,9 @@ export function ExtractPanel({ actions }: { actions: Actions }) {
   const quick = useApp((s) => s.extractQuick);
   const setQuick = useApp((s) => s.setExtractQuick);
   const busy = useApp((s) => s.streaming !== null || s.compareStatus === 'running');
+  const stopping = useApp((s) => s.extractStopping);
   const running = status === 'running';
+  const tone = status === 'error' ? 'error' : status === 'stopped' ? 'notice' : 'hint';
   return (
     <div className="extract" data-testid="extract">
       <div className="row">
@@ -19,8 +21,8 @@ export function ExtractPanel({ actions }: { actions: Actions }) {
           {running ? 'Extracting…' : 'Extract all trait vectors'}
         </button>
         {running && (
-          <button type="button" onClick={() => void actions.traits.stop()}>
-            Stop extraction
+          <button type="button" disabled={stopping} onClick={() => void actions.traits.stop()}>
+            {stopping ? 'Stopping after this prompt…' : 'Stop extraction'}
           </button>
         )}
         <label className="check">
@@ -31,7 +33,7 @@ export function ExtractPanel({ actions }: { actions: Actions }) {
       {!ready && <p className="hint">Load a model to extract real trait directions; until then sliders use random demo directions.</p>}
       {running && total > 0 && <progress aria-label="Extraction progress" value={done} max={total} />}
       {msg && (
-        <p className={status === 'error' ? 'error' : 'hint'} role={status === 'error' ? 'alert' : 'status'} data-testid="extract-status">
+        <p className={tone} role={status === 'error' ? 'alert' : 'status'} data-testid="extract-status" data-status={status}>
           {msg}
         </p>
       )}

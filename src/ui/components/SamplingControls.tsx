@@ -4,7 +4,8 @@ import { NumberField } from './NumberField';
 export function SamplingControls() {
   const sampling = useApp((s) => s.sampling);
   const maxNew = useApp((s) => s.maxNewTokens);
-  const { setSampling, setMaxNewTokens } = appStore.getState();
+  const fixedSeed = useApp((s) => s.fixedSeed);
+  const { setSampling, setMaxNewTokens, setFixedSeed } = appStore.getState();
   return (
     <details className="sampling">
       <summary>Sampling</summary>
@@ -21,6 +22,10 @@ export function SamplingControls() {
           onChange={(v) => setSampling({ repetitionPenalty: v })}
         />
         <NumberField label="Seed" value={sampling.seed} min={0} max={2 ** 32 - 1} onChange={(v) => setSampling({ seed: Math.floor(v) })} />
+        <label className="check" title="Off: Regenerate draws a new seed. On: it reuses this one (same settings, same reply).">
+          <input type="checkbox" checked={fixedSeed} onChange={(e) => setFixedSeed(e.target.checked)} />
+          fixed seed
+        </label>
         <NumberField label="Max new tokens" value={maxNew} step={8} min={1} max={4096} onChange={(v) => setMaxNewTokens(Math.floor(v))} />
       </div>
     </details>

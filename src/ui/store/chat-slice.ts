@@ -15,6 +15,17 @@ export interface ChatSlice {
   chatError: string | null;
   /** What to offer after a failed reply (e.g. reload with q4 after non-finite logits). */
   chatErrorDetail: ErrorDetail | null;
+  /** Not an error: what just happened to the chat (a new model cleared it, which seed a regenerate used). */
+  chatNotice: string | null;
+  /** The message being typed (kept here so a rejected message can come back to the input box). */
+  draft: string;
+  /** Regenerate keeps the seed instead of drawing a new one. */
+  fixedSeed: boolean;
+  /** The seed of the latest reply. */
+  replySeed: number | null;
+  setDraft(v: string): void;
+  setFixedSeed(v: boolean): void;
+  setChatNotice(v: string | null): void;
   setSystemPrompt(v: string): void;
   setSampling(s: Partial<SamplingOptions>): void;
   setMaxNewTokens(n: number): void;
@@ -22,6 +33,8 @@ export interface ChatSlice {
   replyDelta(text: string): void;
   replyDone(result: GenerateResult): void;
   replyFailed(message: string, detail?: ErrorDetail | null): void;
+  /** The engine refused the turn before any token (e.g. too long for the context): the user turn is taken back. */
+  replyRejected(message: string, detail?: ErrorDetail | null): void;
   clearChat(): void;
   /** Removes the last user turn and any reply after it; returns that user message (for regenerate). */
   retractLastTurn(): string | null;
@@ -36,10 +49,25 @@ export const createChatSlice: StateCreator<AppState, [], [], ChatSlice> = (set, 
   lastResult: null,
   chatError: null,
   chatErrorDetail: null,
+  chatNotice: null,
+  draft: '',
+  fixedSeed: false,
+  replySeed: null,
+  setDraft: (draft) => set({ draft }),
+  setFixedSeed: (fixedSeed) => set({ fixedSeed }),
+  setChatNotice: (chatNotice) => set({ chatNotice }),
   setSystemPrompt: (systemPrompt) => set({ systemPrompt }),
   setSampling: (s) => set({ sampling: { ...get().sampling, ...s } }),
   setMaxNewTokens: (maxNewTokens) => set({ maxNewTokens }),
-  userSent: (content) => set({ messages: [...get().messages, { role: 'user', content }], streaming: '', chatError: null, chatErrorDetail: null }),
+  userSent: (content) =>
+    set({
+      messages: [...get().messages, { role: 'user', content }],
+      streaming: '',
+      chatError: null,
+      chatErrorDetail: null,
+      chatNotice: null,
+      replySeed: get().sampling.seed,
+    }),
   replyDelta: (text) => set({ streaming: (get().streaming ?? '') + text }),
   replyDone: (result) => set({ messages: [...get().messages, { role: 'assistant', content: result.text }], streaming: null, lastResult: result }),
   // The user's message stays; the partial reply is kept visible so nothing is lost.
@@ -47,7 +75,11 @@ export const createChatSlice: StateCreator<AppState, [], [], ChatSlice> = (set, 
     const partial = get().streaming;
     set({ chatError, chatErrorDetail, streaming: null, messages: partial ? [...get().messages, { role: 'assistant', content: partial }] : get().messages });
   },
-  clearChat: () => set({ messages: [], streaming: null, lastResult: null, chatError: null, chatErrorDetail: null }),
+  replyRejected: (chatError, chatErrorDetail = null) => {
+    const msgs = get().messages;
+    set({ chatError, chatErrorDetail, streaming: null, messages: msgs.at(-1)?.role === 'user' ? msgs.slice(0, -1) : msgs });
+  },
+  clearChat: () => set({ messages: [], streaming: null, lastResult: null, chatError: null, chatErrorDetail: null, chatNotice: null, replySeed: null }),
   retractLastTurn: () => {
     const msgs = get().messages;
     const i = msgs.map((m) => m.role).lastIndexOf('user');

@@ -2,7 +2,10 @@ import type { StateCreator } from 'zustand';
 import type { AppState } from './index';
 
 export interface ExtractionSlice {
-  extractStatus: 'idle' | 'running' | 'done' | 'error';
+  /** 'stopped': the user stopped it (a notice, not an error). */
+  extractStatus: 'idle' | 'running' | 'done' | 'error' | 'stopped';
+  /** Stop was asked for; the engine stops before its next forward pass. */
+  extractStopping: boolean;
   extractMessage: string | null;
   /** Prompts done / total of the current phase, for the progress bar. */
   extractDone: number;
@@ -13,18 +16,23 @@ export interface ExtractionSlice {
   extractProgress(message: string, done: number, total: number): void;
   extractFinished(message: string): void;
   extractFailed(message: string): void;
+  extractStopRequested(): void;
+  extractStopped(message: string): void;
   setExtractQuick(v: boolean): void;
 }
 
 export const createExtractionSlice: StateCreator<AppState, [], [], ExtractionSlice> = (set) => ({
   extractStatus: 'idle',
   extractMessage: null,
+  extractStopping: false,
   extractDone: 0,
   extractTotal: 0,
   extractQuick: true,
-  extractStarted: () => set({ extractStatus: 'running', extractMessage: 'Starting…', extractDone: 0, extractTotal: 0 }),
+  extractStarted: () => set({ extractStatus: 'running', extractMessage: 'Starting…', extractDone: 0, extractTotal: 0, extractStopping: false }),
   extractProgress: (extractMessage, extractDone, extractTotal) => set({ extractMessage, extractDone, extractTotal }),
-  extractFinished: (extractMessage) => set({ extractStatus: 'done', extractMessage }),
-  extractFailed: (extractMessage) => set({ extractStatus: 'error', extractMessage }),
+  extractFinished: (extractMessage) => set({ extractStatus: 'done', extractMessage, extractStopping: false }),
+  extractFailed: (extractMessage) => set({ extractStatus: 'error', extractMessage, extractStopping: false }),
+  extractStopRequested: () => set((s) => (s.extractStatus === 'running' ? { extractStopping: true } : {})),
+  extractStopped: (extractMessage) => set({ extractStatus: 'stopped', extractMessage, extractStopping: false }),
   setExtractQuick: (extractQuick) => set({ extractQuick }),
 });

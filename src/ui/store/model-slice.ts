@@ -63,6 +63,11 @@ export interface ModelSlice {
   setDevice(d: DeviceInfo): void;
   setPendingLoad(p: PendingLoad | null): void;
   setCachedModels(models: CachedModel[] | null, error?: string | null): void;
+  /**
+   * After a success (a model loaded, a reply, a compare, an extraction) earlier failure alerts of
+   * the model, chat, compare and extraction panels are stale and go; a load under way keeps its own.
+   */
+  dismissStaleAlerts(): void;
 }
 
 /** First visit: the offline demo, which replies in words (src/ui/models/catalog.ts). */
@@ -134,4 +139,11 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   setDevice: (device) => set({ device }),
   setPendingLoad: (pendingLoad) => set({ pendingLoad }),
   setCachedModels: (cachedModels, cacheError = null) => set({ cachedModels, cacheError }),
+  dismissStaleAlerts: () =>
+    set((s) => ({
+      modelError: s.modelStatus === 'loading' ? s.modelError : null,
+      chatError: null,
+      compareError: null,
+      ...(s.extractStatus === 'error' ? { extractStatus: 'idle' as const, extractMessage: null } : {}),
+    })),
 });

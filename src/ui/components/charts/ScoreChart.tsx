@@ -1,5 +1,6 @@
 import { useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import type { Scale } from '../../chart-scale';
 import { scoreRows, type Calibrations } from '../../scores';
 import type { TokenPoint } from '../../store/metrics-slice';
 import type { TraitEntry } from '../../store/steering-slice';
@@ -13,6 +14,8 @@ interface Props {
   height?: number;
   testId?: string;
   legend?: boolean;
+  /** A y-scale shared with other charts (compare); default: fitted to this chart's scores. */
+  scale?: Scale;
 }
 
 function TokenTooltip({
@@ -39,7 +42,7 @@ function TokenTooltip({
 }
 
 /** Calibrated score per generated token, one line per trait; hover shows the token. */
-export function ScoreChart({ points, traits, calibrations, title, height = 220, testId, legend = true }: Props) {
+export function ScoreChart({ points, traits, calibrations, title, height = 220, testId, legend = true, scale }: Props) {
   // Deferred: while tokens stream in, React may skip intermediate chart renders.
   const deferred = useDeferredValue(points);
   const rows = useMemo(() => scoreRows(deferred, calibrations), [deferred, calibrations]);
@@ -52,7 +55,7 @@ export function ScoreChart({ points, traits, calibrations, title, height = 220, 
         <LineChart responsive style={{ width: '100%', height }} data={rows} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="index" fontSize={10} />
-          <YAxis fontSize={10} domain={['auto', 'auto']} />
+          {scale ? <YAxis fontSize={10} domain={scale.domain} ticks={scale.ticks} /> : <YAxis fontSize={10} domain={['auto', 'auto']} />}
           <ReferenceLine y={0} stroke="#99a" />
           <Tooltip content={<TokenTooltip />} isAnimationActive={false} />
           {legend && <Legend wrapperStyle={{ fontSize: 11 }} />}

@@ -59,13 +59,22 @@ describe('cache actions', () => {
     const unsubscribe = store.subscribe((s) => errors.push(s.cacheError));
     await actions.cache.remove('org/big');
     unsubscribe();
-    expect(errors[0]).toBe('quota: cache is locked');
-    // The list after the failure still has the model (it is still cached).
+    expect(errors[0]).toBe('Could not delete org/big from the cache: quota: cache is locked');
+    // The refresh after the failure lists the model (it is still cached) and keeps the message on screen.
     expect(state().cachedModels?.map((m) => m.model)).toContain('org/big');
+    expect(state().cacheError).toBe('Could not delete org/big from the cache: quota: cache is locked');
+    // The next successful refresh clears it.
+    vi.stubGlobal('caches', fakeCaches(files));
+    await actions.cache.refresh();
+    expect(state().cacheError).toBeNull();
   });
 
   it('a failing listing is a message; no CacheStorage at all is an empty list', async () => {
-    vi.stubGlobal('caches', { has: async () => { throw new Error('SecurityError: no caches here'); } });
+    vi.stubGlobal('caches', {
+      has: async () => {
+        throw new Error('SecurityError: no caches here');
+      },
+    });
     const { actions, state } = setup();
     await actions.cache.refresh();
     expect(state().cachedModels).toBeNull();

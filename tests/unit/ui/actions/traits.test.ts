@@ -33,17 +33,39 @@ describe('trait actions', () => {
     expect(engine.of('extract')[0].request).toEqual({ traits: ['neuroticism'] });
   });
 
-  it('stop turns into "Extraction stopped."; other failures name the cause', async () => {
+  it('a stop is a notice ("stopped"), not an error; other failures name the cause', async () => {
     const { actions, engine, state } = await loaded();
     engine.extractResult = new ExtractionCancelled();
     await actions.traits.extract();
-    expect(state().extractStatus).toBe('error');
-    expect(state().extractMessage).toBe('Extraction stopped.');
+    expect(state().extractStatus).toBe('stopped');
+    expect(state().extractMessage).toMatch(/^Extraction stopped; nothing changed/);
     engine.extractResult = new Error('questions.json: 404');
     await actions.traits.extract();
+    expect(state().extractStatus).toBe('error');
     expect(state().extractMessage).toBe('Extraction failed: questions.json: 404');
     await actions.traits.stop();
     expect(engine.of('stop')).toHaveLength(1);
+  });
+
+  it('Stop while extracting says "stopping" at once, until the engine answers', async () => {
+    const { actions, engine, state } = await loaded();
+    let stopped!: () => void;
+    engine.extract = async (request) => {
+      engine.calls.push({ method: 'extract', request });
+      await new Promise<void>((resolve) => (stopped = resolve));
+      throw new ExtractionCancelled();
+    };
+    const run = actions.traits.extract();
+    expect(state().extractStatus).toBe('running');
+    expect(state().extractStopping).toBe(false);
+    const stop = actions.traits.stop();
+    expect(state().extractStopping).toBe(true);
+    await stop;
+    expect(engine.of('stop')).toHaveLength(1);
+    stopped();
+    await run;
+    expect(state().extractStatus).toBe('stopped');
+    expect(state().extractStopping).toBe(false);
   });
 
   it('nothing is extracted before a model is loaded', async () => {
