@@ -2,7 +2,7 @@
  * The UI's typed client for the engine worker. UI code talks to this only; it never touches
  * onnxruntime-web or GPU objects.
  */
-import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Request, Response, TokenEvent, WireError, WireVector, ExtractProgress, ExtractRequest, ExtractResult } from '../protocol/messages';
+import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Request, Response, TokenEvent, WireError, WireVector, ExtractProgress, ExtractRequest, ExtractResult, CheckReport, CheckRequest } from '../protocol/messages';
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
 
@@ -124,6 +124,11 @@ export class EngineClient {
       },
     );
     return r.result;
+  }
+
+  /** "Check this model": the cached self-check report, or a fresh run with force. */
+  async check(request: CheckRequest = {}): Promise<CheckReport> {
+    return (await this.call((id) => ({ id, type: 'check', request }), 'checked')).report;
   }
 
   async device(): Promise<DeviceInfo> {

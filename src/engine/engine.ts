@@ -14,6 +14,8 @@ import { planLayers, type LayerPlan, type TraitSetting } from '../steering/plan'
 import { validateVector, type TraitVector } from '../steering/vector';
 import { runExtraction, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult } from './extraction';
 import { VectorCache, type VectorStore } from '../traits/vector-cache';
+import type { CheckReport, CheckRequest } from '../protocol/check';
+import { CheckCache, runSelfCheck, type CheckStore } from './check';
 import { EngineLoadError, extractionHost, loadModel, releaseModel, type LoadedModel, type ModelLoader } from './load-model';
 
 export { EngineLoadError } from './load-model';
@@ -22,6 +24,8 @@ export interface EngineOptions {
   fetchFn?: typeof fetch;
   /** How models are loaded (default load-model.ts loadModel). */
   loadModel?: ModelLoader;
+  /** Where self-check reports are cached (default IndexedDB). */
+  checkStore?: CheckStore;
 }
 
 export class Engine implements EngineApi {
@@ -31,12 +35,14 @@ export class Engine implements EngineApi {
   private stopRequested = false;
   private deviceInfo: DeviceInfo | null = null;
   private vectorCache: VectorStore | null = null;
+  private checkStore: CheckStore | null;
   private readonly fetchFn: typeof fetch;
   private readonly loader: ModelLoader;
 
   constructor(opts: EngineOptions = {}) {
     this.fetchFn = opts.fetchFn ?? ((...a) => fetch(...a));
     this.loader = opts.loadModel ?? loadModel;
+    this.checkStore = opts.checkStore ?? null;
   }
 
   async device(): Promise<DeviceInfo> {
@@ -136,6 +142,28 @@ export class Engine implements EngineApi {
   /** What extraction needs from the loaded model (also the bench's forwards-only baseline). */
   async extractionHost(): Promise<ExtractionHost> {
     return extractionHost(this.requireModel(), this.fetchFn);
+  }
+
+  /**
+   * "Check this model" (engine/check/): the cached report for this model on this device, or a
+   * fresh run (force, or none cached). Restores the current steering afterwards.
+   */
+  async check(request: CheckRequest = {}): Promise<CheckReport> {
+    const m = this.requireModel();
+    this.checkStore ??= new CheckCache();
+    const key = { model: m.info.model, revision: m.files.src.revision, dtype: m.info.dtype, cutLayers: m.info.cutLayers, device: m.info.device.adapter };
+    if (!request.force) {
+      const hit = await this.checkStore.get(key);
+      if (hit) return { ...hit, cached: true };
+    }
+    try {
+      const report = await runSelfCheck(m, { fetchFn: this.fetchFn });
+      await this.checkStore.put(key, report);
+      return report;
+    } finally {
+      m.forward.cache.clear();
+      this.applyPlans();
+    }
   }
 
   resetCache(): void {

@@ -7,9 +7,10 @@ import type { DeviceInfo } from '../shared/device';
 import type { Dtype } from '../shared/dtype';
 import type { SamplingOptions } from '../shared/sampling';
 import type { TraitSetting } from '../steering/plan';
+import type { CheckReport, CheckRequest } from './check';
 import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
 
-export type { ExtractProgress, ExtractRequest, ExtractResult };
+export type { CheckReport, CheckRequest, ExtractProgress, ExtractRequest, ExtractResult };
 
 export interface ModelSource {
   /** Hub id (`HuggingFaceTB/SmolLM2-360M-Instruct`) or the base URL of a folder in hub layout. */
@@ -94,7 +95,9 @@ export type Request =
   | { id: number; type: 'resetCache' }
   | { id: number; type: 'device' }
   /** Extract trait vectors for the loaded model (progress: 'extractProgress'; result: 'extracted'; cancel with 'stop'). */
-  | { id: number; type: 'extract'; request: ExtractRequest };
+  | { id: number; type: 'extract'; request: ExtractRequest }
+  /** Self-check of the loaded model (result: 'checked'). */
+  | { id: number; type: 'check'; request: CheckRequest };
 
 export interface WireError {
   name: string;
@@ -110,6 +113,7 @@ export type Response =
   | { id: number; type: 'ok' }
   | { id: number; type: 'extractProgress'; progress: ExtractProgress }
   | { id: number; type: 'extracted'; result: ExtractResult }
+  | { id: number; type: 'checked'; report: CheckReport }
   | { id: number; type: 'error'; error: WireError };
 
 export function toWireError(err: unknown): WireError {
