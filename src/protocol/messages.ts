@@ -40,7 +40,7 @@ export interface ModelInfo {
 }
 
 export interface ProgressInfo {
-  phase: 'download' | 'prepare' | 'compile' | 'calibrate';
+  phase: 'download' | 'prepare' | 'compile' | 'calibrate' | 'check';
   file?: string;
   loaded: number;
   total: number;

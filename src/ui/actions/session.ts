@@ -1,6 +1,7 @@
-/** The model session: probe the GPU, load a model (then its trait vectors and steering). */
+/** The model session: probe the GPU, load a model (then its self-check, trait vectors and steering). */
 import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
+import { firstCheck } from './check';
 import { message, state, type ActionContext } from './context';
 import { pushVectors } from './steering';
 
@@ -21,7 +22,11 @@ export async function probeDevice(ctx: ActionContext): Promise<void> {
   }
 }
 
-/** Loads the model named in the model panel; a new model starts with no extracted vectors. */
+/**
+ * Loads the model named in the model panel; a new model starts with no extracted vectors. The
+ * self-check follows every load (a cached report returns at once), so steering starts off for a
+ * model whose check failed.
+ */
 export async function load(ctx: ActionContext): Promise<void> {
   const s = state(ctx);
   const layers = parseLayers(s.cutLayersInput);
@@ -32,7 +37,9 @@ export async function load(ctx: ActionContext): Promise<void> {
       { model: s.modelInput, dtype: s.dtypeChoice === 'auto' ? undefined : (s.dtypeChoice as Dtype), cutLayers: layers },
       (p) => state(ctx).loadProgress(p),
     );
+    const checked = await firstCheck(ctx, info.model);
     state(ctx).loadDone(info);
+    checked();
     ctx.extracted = {};
     state(ctx).clearExtractedData();
     await pushVectors(ctx);

@@ -4,7 +4,8 @@
  */
 import { traitsForModel } from '../store/steering-slice';
 import { message, state, type ActionContext } from './context';
-import { engineSettings, vectorsFor } from './trait-vectors';
+import { steeringBlocked } from '../store/check-slice';
+import { engineSettings, unsteeredSettings, vectorsFor } from './trait-vectors';
 
 /** Registers every trait's direction for the loaded model, then the settings. */
 export async function pushVectors(ctx: ActionContext): Promise<void> {
@@ -21,12 +22,16 @@ export async function pushVectors(ctx: ActionContext): Promise<void> {
   await pushSteering(ctx);
 }
 
-/** Sends the current trait settings (not while a compare run holds the engine's steering). */
+/**
+ * Sends the current trait settings (not while a compare run holds the engine's steering). While
+ * the model's self-check has failed, every intervention is off (readout stays on).
+ */
 export async function pushSteering(ctx: ActionContext): Promise<void> {
   const { traits, info, setSteeringError } = state(ctx);
   if (!info || ctx.holdSteering) return;
   try {
-    await ctx.engine.setSteering(engineSettings(traits, info));
+    const settings = engineSettings(traits, info);
+    await ctx.engine.setSteering(steeringBlocked(state(ctx)) ? unsteeredSettings(settings) : settings);
     setSteeringError(null);
   } catch (err) {
     setSteeringError(message(err));

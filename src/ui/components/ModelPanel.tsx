@@ -6,6 +6,7 @@ import { CATALOG, findCatalogModel, formatMb } from '../models/catalog';
 import { F16_DTYPES, resolveDtype } from '../../shared/dtype';
 import { deviceFit } from '../models/device-fit';
 import { downloadRate, downloadTotals } from '../store/model-slice';
+import { CheckReportView } from './CheckReportView';
 
 function formatSeconds(s: number): string {
   return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.ceil(s)} s`;
@@ -148,6 +149,7 @@ export function ModelPanel({ actions }: { actions: Actions }) {
           {(info.loadMs / 1000).toFixed(1)} s
         </p>
       )}
+      {info && <CheckReportView actions={actions} />}
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { traitsForModel } from '../store/steering-slice';
 import { CustomTraitForm } from './CustomTraitForm';
 import { ExtractPanel } from './ExtractPanel';
 import { TraitSlider } from './TraitSlider';
+import { steeringBlockedMessage } from '../../protocol/check';
 
 /** Trait vectors in and out: llama.cpp control-vector GGUF and traitlab JSON. */
 function VectorFiles({ actions, traitIds }: { actions: Actions; traitIds: { id: string; label: string }[] }) {
@@ -61,6 +62,8 @@ export function SteeringPanel({ actions }: { actions: Actions }) {
   const error = useApp((s) => s.steeringError);
   const info = useApp((s) => s.info);
   const indexError = useApp((s) => s.traitIndexError);
+  const checkReport = useApp((s) => s.checkReport);
+  const blocked = checkReport ? steeringBlockedMessage(checkReport) : null;
   return (
     <section className="panel" aria-labelledby="steer-h">
       <h2 id="steer-h">Steering</h2>
@@ -69,6 +72,11 @@ export function SteeringPanel({ actions }: { actions: Actions }) {
           ? `Strength 1.0 = the typical residual norm at layer ${info.cutLayers[0]} (${info.typicalNorm[info.cutLayers[0]]?.toFixed(2)}). Changes apply from the next token.`
           : 'Set strengths now; they apply once a model is loaded.'}
       </p>
+      {blocked && (
+        <p className="error" role="alert" data-testid="steering-blocked">
+          {blocked}
+        </p>
+      )}
       <ExtractPanel actions={actions} />
       {indexError && (
         <p className="error" role="alert">

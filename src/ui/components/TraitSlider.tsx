@@ -3,6 +3,7 @@ import type { Actions } from '../actions';
 import { MODES, type Mode } from '../../steering/mode';
 import type { TraitEntry } from '../store/steering-slice';
 import { NumberField } from './NumberField';
+import { steeringBlocked } from '../store/check-slice';
 import { SeparationChart } from './charts/SeparationChart';
 
 const NO_LAYERS: readonly number[] = [];
@@ -82,6 +83,7 @@ function TraitAdvanced({ trait, apply, actions }: { trait: TraitEntry; apply: (f
 export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Actions }) {
   const st = appStore.getState();
   const kind = useApp((s) => s.vectorKind[trait.traitId]);
+  const blocked = useApp((s) => steeringBlocked(s));
   const apply = (fn: () => void) => {
     fn();
     void actions.steering.push();
@@ -103,6 +105,7 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
           value={trait.strength}
           aria-label={`${trait.label} strength`}
           aria-valuetext={trait.strength.toFixed(2)}
+          disabled={blocked}
           onChange={(e) => apply(() => st.setStrength(trait.traitId, Number(e.target.value)))}
         />
         <NumberField
@@ -112,6 +115,7 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
           min={-1}
           max={1}
           step={0.01}
+          disabled={blocked}
           onChange={(v) => apply(() => st.setStrength(trait.traitId, v))}
         />
         <button type="button" aria-label={`Reset ${trait.label}`} disabled={trait.strength === 0} onClick={() => apply(() => st.setStrength(trait.traitId, 0))}>
