@@ -100,7 +100,7 @@ export class Engine implements EngineApi {
   setVectors(vectors: WireVector[]): void {
     const next = new Map<string, TraitVector>();
     for (const w of vectors) {
-      const v: TraitVector = { model: w.model, hidden: w.hidden, layers: w.layers };
+      const v: TraitVector = { model: w.model, hidden: w.hidden, layers: w.layers, units: w.units };
       if (this.loaded) {
         const problem = validateVector(v, this.loaded.info.hidden);
         if (problem) throw new Error(`Trait "${w.traitId}": ${problem}`);

@@ -78,6 +78,8 @@ function chooseCutLayers(requested: number[] | undefined, numLayers: number): nu
 
 interface FetchedModel {
   config: ModelConfig;
+  /** config.json's own model_type (the top level, not text_config's). */
+  modelType: string;
   gen: GenerationConfig | null;
   tokenizer: ChatTokenizer;
   files: ModelFileSet;
@@ -87,12 +89,13 @@ interface FetchedModel {
 async function fetchModel(src: ResolvedSource, dtype: Dtype, ctx: LoadContext): Promise<FetchedModel> {
   const onFile = (p: FileProgress | { file: string; loaded: number; total: number }) =>
     ctx.onProgress({ phase: 'download', file: p.file, loaded: p.loaded, total: p.total, message: `Downloading ${p.file}` });
-  const config = textConfig(await fetchJson<ModelConfig>(fileUrl(src, 'config.json'), 'config.json', onFile, ctx.fetchFn));
+  const raw = await fetchJson<ModelConfig>(fileUrl(src, 'config.json'), 'config.json', onFile, ctx.fetchFn);
+  const config = textConfig(raw);
   const gen = await fetchJson<GenerationConfig>(fileUrl(src, 'generation_config.json'), 'generation_config.json', onFile, ctx.fetchFn).catch(() => null);
   const tokenizer = await loadTokenizer(src, onFile);
   const files = modelFileSet(src, config, dtype);
   const bytes = await fetchModelBytes(files, { onProgress: onFile, fetchFn: ctx.fetchFn });
-  return { config, gen, tokenizer, files, bytes };
+  return { config, modelType: raw.model_type ?? config.model_type ?? 'unknown', gen, tokenizer, files, bytes };
 }
 
 /** Sessions for the cut parts, the steering backend at the cuts, and the forward pass over both. */
@@ -141,7 +144,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
   const { device } = ctx;
   const src = resolveSource(source.model, source.revision, source.remoteHost);
   const dtype = chooseDtype(source, device);
-  const { config, gen, tokenizer, files, bytes } = await fetchModel(src, dtype, ctx);
+  const { config, modelType, gen, tokenizer, files, bytes } = await fetchModel(src, dtype, ctx);
 
   ctx.onProgress({ phase: 'prepare', loaded: 0, total: 1, message: 'Cutting the model at the residual stream' });
   const numLayers = config.num_hidden_layers;
@@ -155,6 +158,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
     const norms = await measureNorms(forward, backend, tokenizer, cutLayers, ctx);
     const info: ModelInfo = {
       model: src.id,
+      modelType,
       dtype,
       style: cut.style,
       numLayers,

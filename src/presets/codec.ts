@@ -4,6 +4,7 @@
  *   checksum = FNV-1a 32 of the payload text (8 hex digits), so edits and cut-off links are caught.
  * decodePreset never throws: every problem is a specific error code with a readable message.
  */
+import { MAX_TYPED_STRENGTH } from '../steering/strength';
 import { validateSampling } from '../shared/sampling';
 import { base64urlToText, textToBase64url } from './base64url';
 import { checksum } from './checksum';
@@ -156,7 +157,7 @@ function traitFromWire(x: unknown, i: number, known: ReadonlySet<string>): Prese
   if (!isObject(x)) fail('invalid-field', `${what} must be an object`);
   const id = str(x.id, `${what} id`, 64, 1);
   if (!known.has(id)) fail('unknown-trait', `unknown trait "${id}" (not built in, not a custom trait of this link)`);
-  const strength = num(x.s, `strength of "${id}"`, -1, 1);
+  const strength = num(x.s, `strength of "${id}"`, -MAX_TYPED_STRENGTH, MAX_TYPED_STRENGTH);
   if (typeof x.m !== 'string' || !(MODES as readonly string[]).includes(x.m)) fail('invalid-field', `mode of "${id}" must be one of ${MODES.join(', ')}`);
   const layer = x.l === null ? null : num(x.l, `layer of "${id}"`, 0, LIMITS.layer, true);
   if (typeof x.e !== 'boolean') fail('invalid-field', `enabled flag of "${id}" must be true or false`);

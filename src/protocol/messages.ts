@@ -7,6 +7,7 @@ import type { DeviceInfo } from '../shared/device';
 import type { Dtype } from '../shared/dtype';
 import type { SamplingOptions } from '../shared/sampling';
 import type { TraitSetting } from '../steering/plan';
+import type { VectorUnits } from '../steering/vector';
 import type { CheckReport, CheckRequest } from './check';
 import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
 
@@ -26,6 +27,8 @@ export interface ModelSource {
 
 export interface ModelInfo {
   model: string;
+  /** config.json's model_type ("llama", "qwen2", "gemma3_text"): a GGUF control vector's controlvector.model_hint, as repeng writes it. */
+  modelType: string;
   dtype: Dtype;
   style: 'optimum' | 'model-builder';
   numLayers: number;
@@ -84,6 +87,8 @@ export interface WireVector {
   model: string;
   hidden: number;
   layers: Record<number, Float32Array>;
+  /** 'file' = strength 1 adds the vector as-is (an imported llama.cpp control vector); default: typical-norm units. */
+  units?: VectorUnits;
 }
 
 export type Request =

@@ -18,6 +18,7 @@ export const DEVICE: DeviceInfo = { webgpu: true, shaderF16: false, adapter: 'fa
 
 export const INFO: ModelInfo = {
   model: 'org/fake',
+  modelType: 'llama',
   dtype: 'q4',
   style: 'optimum',
   numLayers: 4,

@@ -5,14 +5,23 @@
 import { traitsForModel } from '../store/steering-slice';
 import { message, state, type ActionContext } from './context';
 import { steeringBlocked } from '../store/check-slice';
-import { engineSettings, unsteeredSettings, vectorsFor } from './trait-vectors';
+import { fileUnitsInTypical } from './trait-scale';
+import { effectiveLayer, engineSettings, unsteeredSettings, vectorsFor } from './trait-vectors';
 
 /** Registers every trait's direction for the loaded model, then the settings. */
 export async function pushVectors(ctx: ActionContext): Promise<void> {
-  const { info, traits, customTraits, setVectorKinds, setSteeringError } = state(ctx);
+  const { info, traits, customTraits, setVectorKinds, setFileUnits, setSteeringError } = state(ctx);
   if (!info) return;
-  const { vectors, kinds } = vectorsFor(info, traitsForModel(traits, info.model), customTraits, ctx.extracted);
+  const shown = traitsForModel(traits, info.model);
+  const { vectors, kinds } = vectorsFor(info, shown, customTraits, ctx.extracted);
   setVectorKinds(kinds);
+  const units: Record<string, number> = {};
+  for (const w of vectors) {
+    const t = shown.find((x) => x.traitId === w.traitId);
+    const typical = t ? fileUnitsInTypical(info, w, effectiveLayer(t, info)) : null;
+    if (typical !== null) units[w.traitId] = typical;
+  }
+  setFileUnits(units);
   try {
     await ctx.engine.setVectors(vectors);
   } catch (err) {

@@ -12,9 +12,11 @@ import { steeringBlockedMessage } from '../../protocol/check';
 /** Trait vectors in and out: llama.cpp control-vector GGUF and traitlab JSON. */
 function VectorFiles({ actions, traitIds }: { actions: Actions; traitIds: { id: string; label: string }[] }) {
   const [traitId, setTraitId] = useState('');
+  const [command, setCommand] = useState<string | null>(null);
   const chosen = traitId || traitIds[0]?.id || '';
   const save = (what: Parameters<Actions['vectors']['exportFile']>[0]) => {
     const d = actions.vectors.exportFile(what);
+    setCommand(d?.command ?? null);
     if (d) saveDownload(d);
   };
   return (
@@ -40,6 +42,18 @@ function VectorFiles({ actions, traitIds }: { actions: Actions; traitIds: { id: 
           Export JSON
         </button>
       </div>
+      {command && (
+        <div className="hint">
+          The same steering in llama.cpp:
+          <pre className="command" data-testid="llama-cpp-command">
+            {command}
+          </pre>
+        </div>
+      )}
+      <p className="hint">
+        An imported GGUF keeps its magnitude: strength 1 adds the file's vector as-is, like llama.cpp's scale 1 (shown next to its slider in typical-norm
+        units). Type strengths beyond ±1 in the number box.
+      </p>
       <label className="import">
         Import trait vector (llama.cpp GGUF or traitlab JSON)
         <input

@@ -4,6 +4,7 @@ import { MODES, type Mode } from '../../steering/mode';
 import type { TraitEntry } from '../store/steering-slice';
 import { NumberField } from './NumberField';
 import { steeringBlocked } from '../store/check-slice';
+import { MAX_TYPED_STRENGTH, SLIDER_STRENGTH } from '../../steering/strength';
 import { SeparationChart } from './charts/SeparationChart';
 
 const NO_LAYERS: readonly number[] = [];
@@ -84,6 +85,8 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
   const st = appStore.getState();
   const kind = useApp((s) => s.vectorKind[trait.traitId]);
   const blocked = useApp((s) => steeringBlocked(s));
+  const fileUnits = useApp((s) => s.fileUnits[trait.traitId]);
+  const beyond = Math.abs(trait.strength) > SLIDER_STRENGTH;
   const apply = (fn: () => void) => {
     fn();
     void actions.steering.push();
@@ -112,8 +115,8 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
           label={`${trait.label} strength value`}
           showLabel={false}
           value={trait.strength}
-          min={-1}
-          max={1}
+          min={-MAX_TYPED_STRENGTH}
+          max={MAX_TYPED_STRENGTH}
           step={0.01}
           disabled={blocked}
           onChange={(v) => apply(() => st.setStrength(trait.traitId, v))}
@@ -129,6 +132,18 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
           <span />
         )}
       </div>
+      {fileUnits !== undefined && (
+        <p className="hint" data-testid={`file-units-${trait.traitId}`}>
+          Imported control vector: strength 1 adds the file's vector as-is (llama.cpp scale 1) = {fileUnits.toPrecision(3)} × the typical residual norm at
+          this layer.
+        </p>
+      )}
+      {beyond && (
+        <p className="notice" role="status" data-testid={`strength-warning-${trait.traitId}`}>
+          Strength {trait.strength} is beyond the slider's ±{SLIDER_STRENGTH}: this pushes the residual {Math.abs(trait.strength)}× as far
+          {fileUnits === undefined ? ' as its typical norm' : ' as the file intends'} and often breaks the model's output.
+        </p>
+      )}
       <TraitAdvanced trait={trait} apply={apply} actions={actions} />
     </div>
   );
