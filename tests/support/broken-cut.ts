@@ -25,7 +25,9 @@ export class BrokenCut implements SteeringBackend {
 
   setPlans(plans: LayerPlan[]): void {
     if (this.breakage !== 'nonlinear') return this.inner.setPlans(plans);
-    this.inner.setPlans(plans.map((p) => ({ layer: p.layer, slots: p.slots.map((s) => (s.mode === MODE_CODE.add ? { ...s, alpha: s.alpha * Math.abs(s.alpha) } : s)) })));
+    this.inner.setPlans(
+      plans.map((p) => ({ layer: p.layer, slots: p.slots.map((s) => (s.mode === MODE_CODE.add ? { ...s, alpha: s.alpha * Math.abs(s.alpha) } : s)) })),
+    );
   }
 
   async apply(cut: number, residual: OrtTensor, tokens: number): Promise<OrtTensor> {

@@ -67,7 +67,15 @@ export function checkReport(failed: CheckId[]): CheckReport {
     steps: 16,
     passed: failed.length === 0,
     failed,
-    checks: ids.map((id) => ({ id, label: CHECK_LABELS[id], passed: !failed.includes(id), value: failed.includes(id) ? 1 : 0, threshold: 0.5, bound: 'max', detail: `fake ${id}` })),
+    checks: ids.map((id) => ({
+      id,
+      label: CHECK_LABELS[id],
+      passed: !failed.includes(id),
+      value: failed.includes(id) ? 1 : 0,
+      threshold: 0.5,
+      bound: 'max',
+      detail: `fake ${id}`,
+    })),
     cached: false,
     ms: 10,
   };

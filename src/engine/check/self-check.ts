@@ -155,7 +155,13 @@ export async function runSelfCheck(m: LoadedModel, opts: SelfCheckOptions = {}):
   });
   const cutBound = tol.cutAtol + tol.cutRtol * scale;
   checks.push(
-    item('cut-vs-uncut', worst, cutBound, 'max', `max |Δlogit| ${worst.toPrecision(3)} at step ${worstStep} of ${STEPS + 1} (max |logit| ${scale.toPrecision(3)}; bound ${tol.cutAtol} + ${tol.cutRtol}·max|logit|)`),
+    item(
+      'cut-vs-uncut',
+      worst,
+      cutBound,
+      'max',
+      `max |Δlogit| ${worst.toPrecision(3)} at step ${worstStep} of ${STEPS + 1} (max |logit| ${scale.toPrecision(3)}; bound ${tol.cutAtol} + ${tol.cutRtol}·max|logit|)`,
+    ),
   );
   let agree = 0;
   while (agree < STEPS && argmax(cutRows[agree]) === uncut.tokens[agree]) agree++;
@@ -173,7 +179,16 @@ export async function runSelfCheck(m: LoadedModel, opts: SelfCheckOptions = {}):
   const at0 = (slots: SlotPlan[]): LayerPlan[] => zero.map((p, i) => (i === 0 ? { layer: p.layer, slots } : p));
   const base = await prefill(zero);
   const v2 = await prefill(at0([slot('v', v, 'add', 2)]));
-  const twoV1 = await prefill(at0([slot('2v', v.map((x) => 2 * x), 'add', 1)]));
+  const twoV1 = await prefill(
+    at0([
+      slot(
+        '2v',
+        v.map((x) => 2 * x),
+        'add',
+        1,
+      ),
+    ]),
+  );
   const there = await prefill(at0([slot('v', v, 'add', 2), slot('-v', v, 'add', -2)]));
   const back = await prefill(zero);
   allLogits.push(base, v2, twoV1, there, back);

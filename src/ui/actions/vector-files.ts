@@ -43,7 +43,7 @@ export function jsonDownload(file: TraitVectorFile, name: string): VectorDownloa
 
 /** The combined steering of all current settings per cut layer, as one vector in model units. */
 export function steeringVector(info: ModelInfo, vectors: readonly WireVector[], settings: readonly TraitSetting[]): TraitVector {
-  const byId = new Map(vectors.map((w) => [w.traitId, { model: w.model, hidden: w.hidden, layers: w.layers }]));
+  const byId = new Map(vectors.map((w) => [w.traitId, { model: w.model, hidden: w.hidden, layers: w.layers, units: w.units }]));
   const norms = new Map(Object.entries(info.typicalNorm).map(([l, n]) => [Number(l), n]));
   const layers = combinedAddVector(planLayers(info.cutLayers, byId, settings, norms), info.hidden);
   if (Object.keys(layers).length === 0) throw new Error('Nothing to export: no trait is steered in add mode.');

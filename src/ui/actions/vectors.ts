@@ -47,7 +47,11 @@ export function exportVector(ctx: ActionContext, what: ExportTarget): VectorDown
     const data = traitData[what.traitId];
     if (what.format === 'json') return jsonDownload({ vector, ...data }, what.traitId);
     // The file holds every layer of the trait; the command steers its own layer at the scale of its current strength.
-    const at = traitScale(info, w, settings.find((s) => s.traitId === what.traitId));
+    const at = traitScale(
+      info,
+      w,
+      settings.find((s) => s.traitId === what.traitId),
+    );
     const d = ggufDownload(vector, what.traitId, info.modelType, at?.scale ?? 1);
     return at ? { ...d, command: llamaCppCommand(d.name, at.scale, [at.layer]) } : d;
   } catch (err) {

@@ -44,11 +44,7 @@ function TraitAdvanced({ trait, apply, actions }: { trait: TraitEntry; apply: (f
         </label>
         <label>
           Mode
-          <select
-            aria-label={`${trait.label} mode`}
-            value={trait.mode}
-            onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as Mode))}
-          >
+          <select aria-label={`${trait.label} mode`} value={trait.mode} onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as Mode))}>
             {MODES.map((m) => (
               <option key={m}>{m}</option>
             ))}
@@ -134,8 +130,8 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
       </div>
       {fileUnits !== undefined && (
         <p className="hint" data-testid={`file-units-${trait.traitId}`}>
-          Imported control vector: strength 1 adds the file's vector as-is (llama.cpp scale 1) = {fileUnits.toPrecision(3)} × the typical residual norm at
-          this layer.
+          Imported control vector: strength 1 adds the file's vector as-is (llama.cpp scale 1) = {fileUnits.toPrecision(3)} × the typical residual norm at this
+          layer.
         </p>
       )}
       {beyond && (

@@ -156,7 +156,7 @@ describe('preset codec: bad links', () => {
     ['not an object', linkOf([1, 2, 3]), 'invalid-field'],
     ['NaN strength (null in JSON)', linkOf(wire({ traits: [{ id: 'openness', s: null, m: 'add', l: null, e: true }] })), 'not-finite'],
     ['NaN strength (text)', linkOf(wire({ traits: [{ id: 'openness', s: 'NaN', m: 'add', l: null, e: true }] })), 'not-finite'],
-    ['strength out of range', linkOf(wire({ traits: [{ id: 'openness', s: 1.5, m: 'add', l: null, e: true }] })), 'out-of-range'],
+    ['strength beyond the typed ±10', linkOf(wire({ traits: [{ id: 'openness', s: 10.5, m: 'add', l: null, e: true }] })), 'out-of-range'],
     ['unknown trait id', linkOf(wire({ traits: [{ id: 'charisma', s: 0.1, m: 'add', l: null, e: true }] })), 'unknown-trait'],
     ['unknown mode', linkOf(wire({ traits: [{ id: 'openness', s: 0.1, m: 'boost', l: null, e: true }] })), 'invalid-field'],
     ['fractional layer', linkOf(wire({ traits: [{ id: 'openness', s: 0.1, m: 'add', l: 2.5, e: true }] })), 'out-of-range'],

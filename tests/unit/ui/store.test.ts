@@ -63,7 +63,7 @@ describe('steering slice', () => {
     expect(traitsForModel(s.traits, '/local-models/traitlab/planted-cheerful/').map((t) => t.traitId)).toContain('planted-cheerful');
   });
 
-  it('clamps typed strengths to ±10 (beyond the slider\'s ±1), maps NaN to 0, and keeps settings when the list is re-read', () => {
+  it("clamps typed strengths to ±10 (beyond the slider's ±1), maps NaN to 0, and keeps settings when the list is re-read", () => {
     const store = fresh();
     const st = store.getState();
     st.setStrength('openness', 30);

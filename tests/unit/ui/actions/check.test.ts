@@ -14,7 +14,10 @@ describe('check actions', () => {
     expect(state().checkReport?.passed).toBe(true);
     expect(state().checkReport?.cached).toBe(true);
     expect(steeringBlocked(state())).toBe(false);
-    const openness = engine.of('setSteering').at(-1)!.settings.find((s) => s.traitId === 'openness');
+    const openness = engine
+      .of('setSteering')
+      .at(-1)!
+      .settings.find((s) => s.traitId === 'openness');
     expect(openness).toMatchObject({ strength: 0.5, mode: 'add', enabled: true });
   });
 
@@ -33,7 +36,12 @@ describe('check actions', () => {
     // Moving a slider still sends no steering.
     state().setStrength('openness', 0.9);
     await actions.steering.push();
-    expect(engine.of('setSteering').at(-1)!.settings.every((s) => !s.enabled)).toBe(true);
+    expect(
+      engine
+        .of('setSteering')
+        .at(-1)!
+        .settings.every((s) => !s.enabled),
+    ).toBe(true);
   });
 
   it('"Check this model" runs again with force; a pass turns steering back on', async () => {
@@ -44,12 +52,22 @@ describe('check actions', () => {
     expect(engine.of('check')[0].request).toEqual({ force: true });
     expect(state().checkReport?.failed).toEqual(['cut-vs-uncut']);
     expect(state().checkReport?.cached).toBe(false);
-    expect(engine.of('setSteering').at(-1)!.settings.every((s) => !s.enabled)).toBe(true);
+    expect(
+      engine
+        .of('setSteering')
+        .at(-1)!
+        .settings.every((s) => !s.enabled),
+    ).toBe(true);
 
     engine.checkResult = checkReport([]);
     await actions.session.check();
     expect(state().checkStatus).toBe('done');
-    expect(engine.of('setSteering').at(-1)!.settings.find((s) => s.traitId === 'openness')).toMatchObject({ strength: 0.5, enabled: true });
+    expect(
+      engine
+        .of('setSteering')
+        .at(-1)!
+        .settings.find((s) => s.traitId === 'openness'),
+    ).toMatchObject({ strength: 0.5, enabled: true });
   });
 
   it('a check that cannot run leaves the model loaded and steering on, with the reason', async () => {
