@@ -3,6 +3,7 @@
  * a correct cut passes all five checks (Optimum and model-builder exports); a deliberately
  * broken cut (tests/support/broken-cut.ts) fails, and the report names the check that failed.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckId, CheckReport } from '../../../src/protocol/check';
@@ -51,6 +52,8 @@ describe.each([
 ])('self-check: correct cut, $model $dtype', ({ model, dtype, style }) => {
   it('passes all five checks with their numbers and thresholds', async () => {
     const { report, validation } = await checkModel(model, dtype, 'none');
+    mkdirSync('test-artifacts', { recursive: true });
+    writeFileSync(`test-artifacts/self-check-${model.replace(/\W+/g, '_')}-${dtype}.json`, JSON.stringify(report, null, 1)); // the measured numbers
     expect(validation).toBeNull();
     expect(report.style).toBe(style);
     expect(report.checks.map((c) => c.id)).toEqual(ALL);
