@@ -38,11 +38,34 @@ export class EngineError extends Error {
 
 type Listener = (r: Response) => void;
 
+export interface ClientOptions {
+  /**
+   * Absolute URL of the site's base folder (ends with '/'). Model URLs starting with './', '../'
+   * or '/' (the models that ship with the site) and the built-in traits folder are resolved
+   * against it before they reach the worker, whose own URL is elsewhere.
+   */
+  siteBase?: string;
+}
+
+/** A site-relative model URL made absolute; hub ids and absolute URLs unchanged. */
+export function resolveModelUrl(model: string, siteBase?: string): string {
+  const m = model.trim();
+  if (!siteBase || !/^(\.{1,2})?\//.test(m)) return model;
+  try {
+    return new URL(m, siteBase).href;
+  } catch {
+    return model; // the engine reports the bad URL
+  }
+}
+
 export class EngineClient {
   private nextId = 1;
   private readonly listeners = new Map<number, Listener>();
 
-  constructor(private readonly worker: WorkerLike) {
+  constructor(
+    private readonly worker: WorkerLike,
+    private readonly options: ClientOptions = {},
+  ) {
     worker.addEventListener('message', (ev: MessageEvent<Response>) => this.listeners.get(ev.data.id)?.(ev.data));
     worker.addEventListener('error', (ev: ErrorEvent) => {
       const err: Response = { id: -1, type: 'error', error: { name: 'WorkerError', message: ev.message || 'engine worker crashed' } };
@@ -78,7 +101,7 @@ export class EngineClient {
 
   async load(source: ModelSource, onProgress?: (p: ProgressInfo) => void): Promise<ModelInfo> {
     const r = await this.call(
-      (id) => ({ id, type: 'load', source }),
+      (id) => ({ id, type: 'load', source: { ...source, model: resolveModelUrl(source.model, this.options.siteBase) } }),
       'loaded',
       (m) => {
         if (m.type === 'progress') onProgress?.(m.progress);
@@ -133,7 +156,7 @@ export class EngineClient {
   /** Extract trait vectors in the worker (IndexedDB-cached there); stop() cancels (rejects with name 'AbortError'). */
   async extract(request: ExtractRequest, onProgress?: (p: ExtractProgress) => void): Promise<ExtractResult> {
     const r = await this.call(
-      (id) => ({ id, type: 'extract', request }),
+      (id) => ({ id, type: 'extract', request: this.withTraitsBase(request) }),
       'extracted',
       (m) => {
         if (m.type === 'extractProgress') onProgress?.(m.progress);
@@ -145,6 +168,11 @@ export class EngineClient {
   /** "Check this model": the cached self-check report, or a fresh run with force. */
   async check(request: CheckRequest = {}): Promise<CheckReport> {
     return (await this.call((id) => ({ id, type: 'check', request }), 'checked')).report;
+  }
+
+  private withTraitsBase(request: ExtractRequest): ExtractRequest {
+    const base = this.options.siteBase;
+    return request.traitsBaseUrl !== undefined || !base ? request : { ...request, traitsBaseUrl: new URL('traits/', base).href };
   }
 
   async device(): Promise<DeviceInfo> {

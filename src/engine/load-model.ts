@@ -107,7 +107,7 @@ async function startRuntime(cut: CutModel, bytes: ModelBytes, ep: ExecutionProvi
   });
   try {
     const backend = await createBackend(ep, cut.hidden, cutCount);
-    const forward = new ModelForward(chain, backend, kv, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.style, ep));
+    const forward = new ModelForward(chain, backend, kv, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.structure, ep));
     return { chain, backend, forward };
   } catch (err) {
     await chain.release();
@@ -149,7 +149,12 @@ export const loadModel: ModelLoader = async (source, ctx) => {
   ctx.onProgress({ phase: 'prepare', loaded: 0, total: 1, message: 'Cutting the model at the residual stream' });
   const numLayers = config.num_hidden_layers;
   const cutLayers = chooseCutLayers(source.cutLayers, numLayers);
-  const cut = cutModel(bytes.graph, cutLayers, { lastTokenLogits: true });
+  let cut: CutModel;
+  try {
+    cut = cutModel(bytes.graph, cutLayers, { lastTokenLogits: true });
+  } catch (err) {
+    throw new EngineLoadError(`${src.id} (${files.graph}): ${err instanceof Error ? err.message : String(err)}`);
+  }
 
   const ep: ExecutionProvider = device.webgpu ? 'webgpu' : 'wasm';
   const kv = kvLayout(config, dtype);
@@ -161,6 +166,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
       modelType,
       dtype,
       style: cut.style,
+      structure: cut.structure,
       numLayers,
       hidden: cut.hidden,
       vocabSize: config.vocab_size,
@@ -186,7 +192,13 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
 
 /** The model's original files for a tapped session (re-read from the Cache API, no progress). */
 export async function tappedSource(m: LoadedModel, fetchFn?: typeof fetch): Promise<TappedSource> {
-  return { ...(await fetchModelBytes(m.files, { fetchFn })), ep: m.ep, kv: m.kv };
+  return {
+    ...(await fetchModelBytes(m.files, { fetchFn })),
+    ep: m.ep,
+    kv: m.kv,
+    maxChunk: prefillChunk(m.info.structure, m.ep),
+    device: m.ep === 'webgpu' ? await ortDevice() : null,
+  };
 }
 
 /** What extraction needs from the loaded model. */

@@ -1,3 +1,4 @@
+import type { ExportStyle, ModelStructure } from './structure';
 /**
  * The one typed protocol between the UI thread and the engine worker: tagged unions in both
  * directions, every request carries an id, progress is its own message, errors are {name, message}.
@@ -30,7 +31,9 @@ export interface ModelInfo {
   /** config.json's model_type ("llama", "qwen2", "gemma3_text"): a GGUF control vector's controlvector.model_hint, as repeng writes it. */
   modelType: string;
   dtype: Dtype;
-  style: 'optimum' | 'model-builder';
+  style: ExportStyle;
+  /** what surgery found in the graph and the tensor cut per layer */
+  structure: ModelStructure;
   numLayers: number;
   hidden: number;
   vocabSize: number;

@@ -95,7 +95,7 @@ async function uncutGreedy(m: LoadedModel, prompt: number[], device: GPUDevice |
   const bytes = await fetchModelBytes(m.files, { fetchFn });
   const outputNames = decodeModel(bytes.graph).graph.output.map((o) => o.name);
   const chain = await SessionChain.create([{ bytes: bytes.graph, outputNames }], { ep: m.ep, externalData: bytes.externalData });
-  const forward = new ModelForward(chain, null, m.kv, device, prefillChunk(m.info.style, m.ep));
+  const forward = new ModelForward(chain, null, m.kv, device, prefillChunk(m.info.structure, m.ep));
   try {
     const rows = [await forward.forward(prompt)];
     const tokens: number[] = [];
@@ -124,7 +124,7 @@ export async function runSelfCheck(m: LoadedModel, opts: SelfCheckOptions = {}):
   const { hidden, cutLayers } = m.info;
   const zero: LayerPlan[] = cutLayers.map((layer) => ({ layer, slots: [] }));
   const probe = new ResidualProbe(m.backend, device);
-  const forward = new ModelForward(m.chain, probe, m.kv, device, prefillChunk(m.info.style, m.ep));
+  const forward = new ModelForward(m.chain, probe, m.kv, device, prefillChunk(m.info.structure, m.ep));
   const prefill = async (plans: LayerPlan[]) => {
     m.backend.setPlans(plans);
     forward.cache.clear();

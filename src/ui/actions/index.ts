@@ -19,11 +19,11 @@ import { checkModel, checkReportDownload } from './check';
 import { clearChat, regenerate, send, stop } from './chat';
 import { compare } from './compare';
 import { createContext, stopRunning, type ActionOptions, type Engine } from './context';
-import { applyBuiltinPreset, confirmPendingLoad, openLink, share } from './links';
+import { applyBuiltinPreset, confirmPendingLoad, openLink, openPresetFile, presetFile, share } from './links';
 import { load, probeDevice } from './session';
 import { pushSteering } from './steering';
 import { createCustomTrait, extractTraits, removeCustomTrait } from './traits';
-import { exportVector, importVector, type ExportTarget } from './vectors';
+import { exportVector, importVector, resolveImport, type ExportTarget } from './vectors';
 
 export type { Engine } from './context';
 
@@ -59,11 +59,16 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     },
     vectors: {
       importFile: (bytes: Uint8Array, fileName: string) => importVector(ctx, bytes, fileName),
+      /** Answer to the replace dialog of an import (pendingImport). */
+      resolveImport: (replace: boolean) => resolveImport(ctx, replace),
       exportFile: (what: ExportTarget) => exportVector(ctx, what),
     },
     links: {
       share: () => share(ctx),
       open: (hash: string) => openLink(ctx, hash),
+      /** The current settings and vectors as a preset file (for setups too large for a link). */
+      presetFile: () => presetFile(ctx),
+      openFile: (bytes: Uint8Array, fileName: string) => openPresetFile(ctx, bytes, fileName),
       confirmPendingLoad: () => confirmPendingLoad(ctx),
       applyBuiltinPreset: (p: BuiltinPreset) => applyBuiltinPreset(ctx, p),
     },

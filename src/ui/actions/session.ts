@@ -3,6 +3,7 @@ import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
 import { firstCheck } from './check';
 import { message, state, type ActionContext } from './context';
+import { applyLinkVectors } from './share-link';
 import { pushVectors } from './steering';
 
 /** "1, 3" → [1, 3]; empty → undefined (the engine's default); anything else → the message to show. */
@@ -42,6 +43,7 @@ export async function load(ctx: ActionContext): Promise<void> {
     checked();
     ctx.extracted = {};
     state(ctx).clearExtractedData();
+    applyLinkVectors(ctx);
     await pushVectors(ctx);
     state(ctx).clearPoints();
   } catch (err) {

@@ -10,10 +10,12 @@ import { effectiveLayer, engineSettings, unsteeredSettings, vectorsFor } from '.
 
 /** Registers every trait's direction for the loaded model, then the settings. */
 export async function pushVectors(ctx: ActionContext): Promise<void> {
-  const { info, traits, customTraits, setVectorKinds, setFileUnits, setSteeringError } = state(ctx);
+  const { info, traits, customTraits, linkVectors, setVectorKinds, setFileUnits, setSteeringError } = state(ctx);
   if (!info) return;
   const shown = traitsForModel(traits, info.model);
   const { vectors, kinds } = vectorsFor(info, shown, customTraits, ctx.extracted);
+  // Built-in vectors a share link brought (registered as they are) say so on their slider.
+  for (const [id, v] of Object.entries(linkVectors?.vectors ?? {})) if (kinds[id] === 'extracted' && ctx.extracted[id] === v.vector) kinds[id] = 'shared';
   setVectorKinds(kinds);
   const units: Record<string, number> = {};
   for (const w of vectors) {

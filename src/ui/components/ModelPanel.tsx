@@ -7,6 +7,7 @@ import { F16_DTYPES, resolveDtype } from '../../shared/dtype';
 import { deviceFit } from '../models/device-fit';
 import { downloadRate, downloadTotals } from '../store/model-slice';
 import { CheckReportView } from './CheckReportView';
+import { structureSummary } from '../../protocol/structure';
 
 function formatSeconds(s: number): string {
   return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.ceil(s)} s`;
@@ -92,6 +93,7 @@ export function ModelPanel({ actions }: { actions: Actions }) {
   const error = useApp((s) => s.modelError);
   const { setModelInput, setDtypeChoice, setCutLayersInput } = appStore.getState();
   const catalogModel = findCatalogModel(modelInput);
+  const loadedModel = info ? findCatalogModel(info.model) : undefined;
   const fit = deviceFit(device, resolveDtype(dtype, !!device?.shaderF16), catalogModel);
   return (
     <section className="panel" aria-labelledby="model-h">
@@ -108,6 +110,11 @@ export function ModelPanel({ actions }: { actions: Actions }) {
         }}
       >
         <CatalogPicker />
+        {catalogModel?.note && (
+          <p className={catalogModel.randomWeights ? 'notice' : 'hint'} data-testid={catalogModel.randomWeights ? 'random-weights' : 'model-note'}>
+            {catalogModel.note}
+          </p>
+        )}
         <label>
           Hub id or folder URL
           <input value={modelInput} onChange={(e) => setModelInput(e.target.value)} spellCheck={false} />
@@ -146,7 +153,12 @@ export function ModelPanel({ actions }: { actions: Actions }) {
       {info && (
         <p className="info" data-testid="model-info">
           {info.model} · {info.dtype} · {info.style} · {info.numLayers} layers · hidden {info.hidden} · cut after {info.cutLayers.join(', ')} · loaded in{' '}
-          {(info.loadMs / 1000).toFixed(1)} s
+          {(info.loadMs / 1000).toFixed(1)} s{loadedModel?.randomWeights ? ' · random weights (test model)' : ''}
+        </p>
+      )}
+      {info?.structure && (
+        <p className="info" data-testid="model-structure">
+          {structureSummary(info.structure)}
         </p>
       )}
       {info && <CheckReportView actions={actions} />}

@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import { findCatalogModel, PLANTED_MODEL } from '../models/catalog';
 import type { ModelInfo, ProgressInfo } from '../../protocol/messages';
 import type { DeviceInfo } from '../../shared/device';
 import type { Dtype } from '../../shared/dtype';
@@ -22,6 +23,10 @@ export interface PendingLoad {
   model: string;
   dtype: Dtype | 'auto';
   cutLayers: string;
+  /** Where the files would come from, in words (hub, this site, or another host named). */
+  source?: string;
+  /** How many trait vectors the link carries. */
+  vectors?: number;
 }
 
 export interface ModelSlice {
@@ -53,7 +58,9 @@ export interface ModelSlice {
   setCachedModels(models: CachedModel[] | null, error?: string | null): void;
 }
 
-export const DEFAULT_MODEL = '/local-models/traitlab/tiny-llama/';
+/** First visit: the offline demo, which replies in words (src/ui/models/catalog.ts). */
+export const DEFAULT_MODEL = PLANTED_MODEL;
+const DEFAULT_DTYPE: Dtype | 'auto' = findCatalogModel(DEFAULT_MODEL)?.onlyDtype ?? 'auto';
 
 /** Bytes downloaded so far and expected in all, over every file of the current load. */
 export function downloadTotals(files: Record<string, FileProgressView>): { loaded: number; total: number } {
@@ -75,7 +82,7 @@ export function downloadRate(loaded: number, total: number, elapsedMs: number): 
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
   modelInput: DEFAULT_MODEL,
-  dtypeChoice: 'auto',
+  dtypeChoice: DEFAULT_DTYPE,
   cutLayersInput: '',
   modelStatus: 'idle',
   progress: null,

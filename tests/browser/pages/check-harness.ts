@@ -32,7 +32,7 @@ const harness = {
         const m = await loadModel(src, ctx);
         const device = await ortDevice();
         const backend = new BrokenCut(m.backend, device, breakage);
-        return { ...m, backend, forward: new ModelForward(m.chain, backend, m.kv, device, prefillChunk(m.info.style, m.ep)) };
+        return { ...m, backend, forward: new ModelForward(m.chain, backend, m.kv, device, prefillChunk(m.info.structure, m.ep)) };
       },
     });
     return engine.load(source, () => undefined);
