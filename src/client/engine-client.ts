@@ -17,6 +17,8 @@ import type {
   ExtractProgress,
   ExtractRequest,
   ExtractResult,
+  CheckReport,
+  CheckRequest,
 } from '../protocol/messages';
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
@@ -199,6 +201,11 @@ export class EngineClient {
       },
     );
     return r.result;
+  }
+
+  /** "Check this model": the cached self-check report, or a fresh run with force. */
+  async check(request: CheckRequest = {}): Promise<CheckReport> {
+    return (await this.call((id) => ({ id, type: 'check', request }), 'checked')).report;
   }
 
   private withTraitsBase(request: ExtractRequest): ExtractRequest {

@@ -17,6 +17,8 @@ import { planLayers, type LayerPlan, type TraitSetting } from '../steering/plan'
 import { validateVector, type TraitVector } from '../steering/vector';
 import { runExtraction, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult } from './extraction';
 import { VectorCache, type VectorStore } from '../traits/vector-cache';
+import type { CheckReport, CheckRequest } from '../protocol/check';
+import { CheckCache, runSelfCheck, type CheckStore } from './check';
 import { EngineLoadError, extractionHost, loadModel, releaseModel, type LoadedModel, type ModelLoader } from './load-model';
 
 export { EngineLoadError } from './load-model';
@@ -27,6 +29,8 @@ export interface EngineOptions {
   loadModel?: ModelLoader;
   /** Called once when the GPUDevice the engine runs on is lost (its `lost` promise resolved). */
   onDeviceLost?: (message: string) => void;
+  /** Where self-check reports are cached (default IndexedDB). */
+  checkStore?: CheckStore;
 }
 
 export class Engine implements EngineApi {
@@ -36,6 +40,7 @@ export class Engine implements EngineApi {
   private stopRequested = false;
   private deviceInfo: DeviceInfo | null = null;
   private vectorCache: VectorStore | null = null;
+  private checkStore: CheckStore | null;
   private readonly fetchFn: typeof fetch;
   private readonly loader: ModelLoader;
   private readonly onDeviceLost?: (message: string) => void;
@@ -45,6 +50,7 @@ export class Engine implements EngineApi {
     this.fetchFn = opts.fetchFn ?? ((...a) => fetch(...a));
     this.loader = opts.loadModel ?? loadModel;
     this.onDeviceLost = opts.onDeviceLost;
+    this.checkStore = opts.checkStore ?? null;
   }
 
   /** Reads `lost` on ORT's GPUDevice (the one our kernels share) once it exists. */
@@ -112,7 +118,7 @@ export class Engine implements EngineApi {
   setVectors(vectors: WireVector[]): void {
     const next = new Map<string, TraitVector>();
     for (const w of vectors) {
-      const v: TraitVector = { model: w.model, hidden: w.hidden, layers: w.layers };
+      const v: TraitVector = { model: w.model, hidden: w.hidden, layers: w.layers, units: w.units };
       if (this.loaded) {
         const problem = validateVector(v, this.loaded.info.hidden);
         if (problem) throw new Error(`Trait "${w.traitId}": ${problem}`);
@@ -154,6 +160,28 @@ export class Engine implements EngineApi {
   /** What extraction needs from the loaded model (also the bench's forwards-only baseline). */
   async extractionHost(): Promise<ExtractionHost> {
     return extractionHost(this.requireModel(), this.fetchFn);
+  }
+
+  /**
+   * "Check this model" (engine/check/): the cached report for this model on this device, or a
+   * fresh run (force, or none cached). Restores the current steering afterwards.
+   */
+  async check(request: CheckRequest = {}): Promise<CheckReport> {
+    const m = this.requireModel();
+    this.checkStore ??= new CheckCache();
+    const key = { model: m.info.model, revision: m.files.src.revision, dtype: m.info.dtype, cutLayers: m.info.cutLayers, device: m.info.device.adapter };
+    if (!request.force) {
+      const hit = await this.checkStore.get(key);
+      if (hit) return { ...hit, cached: true };
+    }
+    try {
+      const report = await runSelfCheck(m, { fetchFn: this.fetchFn });
+      await this.checkStore.put(key, report);
+      return report;
+    } finally {
+      m.forward.cache.clear();
+      this.applyPlans();
+    }
   }
 
   resetCache(): void {

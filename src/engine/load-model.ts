@@ -80,6 +80,8 @@ function chooseCutLayers(requested: number[] | undefined, numLayers: number): nu
 
 interface FetchedModel {
   config: ModelConfig;
+  /** config.json's own model_type (the top level, not text_config's). */
+  modelType: string;
   gen: GenerationConfig | null;
   dtype: Dtype;
   tokenizer: ChatTokenizer;
@@ -113,7 +115,7 @@ async function fetchModel(src: ResolvedSource, source: ModelSource, ctx: LoadCon
   const tokenizer = await parseOrEvict(src.base, 'tokenizer.json', fileUrl(src, 'tokenizer.json'), () => loadTokenizer(src, onFile));
   const files = modelFileSet(src, config, dtype);
   const bytes = await fetchModelBytes(files, { onProgress: onFile, fetchFn: ctx.fetchFn });
-  return { config, gen, dtype, tokenizer, files, bytes };
+  return { config, modelType: raw.model_type ?? config.model_type ?? 'unknown', gen, dtype, tokenizer, files, bytes };
 }
 
 /** Sessions for the cut parts, the steering backend at the cuts, and the forward pass over both. */
@@ -180,7 +182,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
   const started = ctx.started ?? performance.now();
   const { device } = ctx;
   const src = resolveSource(source.model, source.revision, source.remoteHost);
-  const { config, gen, dtype, tokenizer, files, bytes } = await fetchModel(src, source, ctx);
+  const { config, modelType, gen, dtype, tokenizer, files, bytes } = await fetchModel(src, source, ctx);
   const graphUrl = fileUrl(src, files.graph);
 
   ctx.onProgress({ phase: 'prepare', loaded: 0, total: 1, message: 'Cutting the model at the residual stream' });
@@ -209,6 +211,7 @@ export const loadModel: ModelLoader = async (source, ctx) => {
     const norms = await measureNorms(forward, backend, tokenizer, cutLayers, ctx);
     const info: ModelInfo = {
       model: src.id,
+      modelType,
       dtype,
       style: cut.style,
       structure: cut.structure,

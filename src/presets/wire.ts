@@ -9,6 +9,7 @@
  */
 import { validateSampling } from '../shared/sampling';
 import { MODES } from '../steering/mode';
+import { MAX_TYPED_STRENGTH } from '../steering/strength';
 import { packInt8, unpackInt8 } from './int8-vector';
 import { checkModelRef } from './model-ref';
 import { DTYPE_CHOICES, LIMITS, type Preset, type PresetTrait, type PresetVector } from './preset';
@@ -204,7 +205,7 @@ function traitFromWire(x: unknown, i: number, known: ReadonlySet<string>): Prese
   if (!isObject(x)) fail('invalid-field', `${what} must be an object`);
   const id = str(x.id, `${what} id`, 64, 1);
   if (!known.has(id)) fail('unknown-trait', `unknown trait ${JSON.stringify(id)} (not built in, not a custom trait of this link)`);
-  const strength = num(x.s, `strength of "${id}"`, -1, 1);
+  const strength = num(x.s, `strength of "${id}"`, -MAX_TYPED_STRENGTH, MAX_TYPED_STRENGTH);
   if (typeof x.m !== 'string' || !(MODES as readonly string[]).includes(x.m)) fail('invalid-field', `mode of "${id}" must be one of ${MODES.join(', ')}`);
   const layer = x.l === null ? null : num(x.l, `layer of "${id}"`, 0, LIMITS.layer, true);
   if (typeof x.e !== 'boolean') fail('invalid-field', `enabled flag of "${id}" must be true or false`);

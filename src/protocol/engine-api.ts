@@ -5,6 +5,7 @@
  */
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
+import type { CheckReport, CheckRequest } from './check';
 import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
 import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, TokenEvent, WireVector } from './messages';
 
@@ -18,4 +19,6 @@ export interface EngineApi {
   device(): Promise<DeviceInfo>;
   /** Trait extraction (optional so engines without it still satisfy the API); stop() cancels it. */
   extract?(request: ExtractRequest, onProgress: (p: ExtractProgress) => void): Promise<ExtractResult>;
+  /** "Check this model": the cached or a fresh self-check report (optional like extract). */
+  check?(request: CheckRequest): Promise<CheckReport>;
 }

@@ -8,9 +8,11 @@ import type { DeviceInfo } from '../shared/device';
 import type { Dtype } from '../shared/dtype';
 import type { SamplingOptions } from '../shared/sampling';
 import type { TraitSetting } from '../steering/plan';
+import type { VectorUnits } from '../steering/vector';
+import type { CheckReport, CheckRequest } from './check';
 import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
 
-export type { ExtractProgress, ExtractRequest, ExtractResult };
+export type { CheckReport, CheckRequest, ExtractProgress, ExtractRequest, ExtractResult };
 
 export interface ModelSource {
   /** Hub id (`HuggingFaceTB/SmolLM2-360M-Instruct`) or the base URL of a folder in hub layout. */
@@ -26,6 +28,8 @@ export interface ModelSource {
 
 export interface ModelInfo {
   model: string;
+  /** config.json's model_type ("llama", "qwen2", "gemma3_text"): a GGUF control vector's controlvector.model_hint, as repeng writes it. */
+  modelType: string;
   dtype: Dtype;
   style: ExportStyle;
   /** what surgery found in the graph and the tensor cut per layer */
@@ -42,7 +46,7 @@ export interface ModelInfo {
 }
 
 export interface ProgressInfo {
-  phase: 'download' | 'prepare' | 'compile' | 'calibrate';
+  phase: 'download' | 'prepare' | 'compile' | 'calibrate' | 'check';
   file?: string;
   loaded: number;
   total: number;
@@ -88,6 +92,8 @@ export interface WireVector {
   model: string;
   hidden: number;
   layers: Record<number, Float32Array>;
+  /** 'file' = strength 1 adds the vector as-is (an imported llama.cpp control vector); default: typical-norm units. */
+  units?: VectorUnits;
 }
 
 export type Request =
@@ -99,7 +105,9 @@ export type Request =
   | { id: number; type: 'resetCache' }
   | { id: number; type: 'device' }
   /** Extract trait vectors for the loaded model (progress: 'extractProgress'; result: 'extracted'; cancel with 'stop'). */
-  | { id: number; type: 'extract'; request: ExtractRequest };
+  | { id: number; type: 'extract'; request: ExtractRequest }
+  /** Self-check of the loaded model (result: 'checked'). */
+  | { id: number; type: 'check'; request: CheckRequest };
 
 /** What the UI can offer after an error: buttons in the Model (or chat) panel. */
 export type RecoveryOffer = 'retry' | 'delete-cache' | 'use-q4';
@@ -128,6 +136,7 @@ export type Response =
   | { id: number; type: 'ok' }
   | { id: number; type: 'extractProgress'; progress: ExtractProgress }
   | { id: number; type: 'extracted'; result: ExtractResult }
+  | { id: number; type: 'checked'; report: CheckReport }
   | { id: number; type: 'error'; error: WireError }
   /** Unsolicited (id -1): the GPU device the engine runs on was lost; the engine must be restarted. */
   | { id: number; type: 'deviceLost'; message: string };

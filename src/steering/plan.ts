@@ -59,8 +59,10 @@ export function planLayers(
       let target = 0;
       if (s && s.layer === layer && isActive(s)) {
         mode = MODE_CODE[s.mode];
-        alpha = strengthToAlpha(s.strength, typical, norm(v));
-        target = strengthToTarget(s.strength, typical);
+        // File units: strength 1 = the vector as-is (llama.cpp scale 1); clamp targets its own length.
+        const file = vec.units === 'file';
+        alpha = file ? s.strength : strengthToAlpha(s.strength, typical, norm(v));
+        target = strengthToTarget(s.strength, file ? norm(v) : typical);
       }
       slots.push({ traitId, vector: v, mode, alpha, target });
     }

@@ -6,6 +6,10 @@
  * strength 1.0 moves the residual by about its own typical size.
  */
 
+/** The slider spans ±1; typed strengths may go this far (with a warning beyond ±1). */
+export const SLIDER_STRENGTH = 1;
+export const MAX_TYPED_STRENGTH = 10;
+
 /** alpha for add mode so that |alpha * v| = strength * typicalNorm. A zero vector gives 0. */
 export function strengthToAlpha(strength: number, typicalNorm: number, vectorNorm: number): number {
   if (vectorNorm === 0) return 0;

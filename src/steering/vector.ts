@@ -5,18 +5,27 @@
  */
 import { mulberry32 } from '../shared/rng';
 
+/**
+ * How a strength applies to a vector: 'typical' (default) = strength 1 moves the residual by the
+ * layer's typical norm, whatever the vector's length; 'file' = strength 1 adds the vector as-is
+ * (llama.cpp's scale 1), so an imported control vector keeps the magnitude it was made with.
+ */
+export type VectorUnits = 'typical' | 'file';
+
 export interface TraitVector {
   /** Model id the vector was made for (hub id or URL); informational. */
   model: string;
   hidden: number;
   /** layer index (residual after that layer) → direction // [hidden] */
   layers: Record<number, Float32Array>;
+  /** Omitted = 'typical'. */
+  units?: VectorUnits;
 }
 
 function mapLayers(v: TraitVector, f: (x: Float32Array, layer: number) => Float32Array): TraitVector {
   const layers: Record<number, Float32Array> = {};
   for (const [k, x] of Object.entries(v.layers)) layers[Number(k)] = f(x, Number(k));
-  return { model: v.model, hidden: v.hidden, layers };
+  return { model: v.model, hidden: v.hidden, layers, ...(v.units ? { units: v.units } : {}) };
 }
 
 export function scale(v: TraitVector, s: number): TraitVector {

@@ -56,6 +56,11 @@ export function createHandler(engine: EngineApi, post: (r: Response) => void): (
           const result = await engine.extract(req.request, (progress) => post({ id: req.id, type: 'extractProgress', progress }));
           post({ id: req.id, type: 'extracted', result });
         });
+      case 'check':
+        return exclusive(req.id, 'check', async () => {
+          if (!engine.check) throw new Error('This engine cannot check models.');
+          post({ id: req.id, type: 'checked', report: await engine.check(req.request) });
+        });
       case 'stop':
         return immediate(req.id, () => engine.stop());
       case 'setVectors':

@@ -5,6 +5,7 @@
  */
 import { createActions, type Engine } from '../../src/ui/actions';
 import { createAppStore } from '../../src/ui/store';
+import { CHECK_LABELS, type CheckId, type CheckReport, type CheckRequest } from '../../src/protocol/check';
 import type { ExtractProgress, ExtractRequest, ExtractResult } from '../../src/protocol/extraction';
 import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, TokenEvent, WireVector } from '../../src/protocol/messages';
 import type { DeviceInfo } from '../../src/shared/device';
@@ -17,6 +18,7 @@ export const DEVICE: DeviceInfo = { webgpu: true, shaderF16: false, adapter: 'fa
 
 export const INFO: ModelInfo = {
   model: 'org/fake',
+  modelType: 'llama',
   dtype: 'q4',
   style: 'optimum',
   structure: {
@@ -61,6 +63,35 @@ export function filled(hidden: number, value: number): Float32Array {
   return new Float32Array(hidden).fill(value);
 }
 
+/** A self-check report on INFO's model whose `failed` checks failed (all five listed). */
+export function checkReport(failed: CheckId[]): CheckReport {
+  const ids = Object.keys(CHECK_LABELS) as CheckId[];
+  return {
+    model: INFO.model,
+    revision: 'main',
+    dtype: INFO.dtype,
+    style: INFO.style,
+    cutLayers: INFO.cutLayers,
+    device: 'fake',
+    ranAt: '2026-01-01T00:00:00.000Z',
+    promptTokens: 12,
+    steps: 16,
+    passed: failed.length === 0,
+    failed,
+    checks: ids.map((id) => ({
+      id,
+      label: CHECK_LABELS[id],
+      passed: !failed.includes(id),
+      value: failed.includes(id) ? 1 : 0,
+      threshold: 0.5,
+      bound: 'max',
+      detail: `fake ${id}`,
+    })),
+    cached: false,
+    ms: 10,
+  };
+}
+
 /** An extraction result for one trait on INFO's model: every layer's direction filled with `value`. */
 export function extractedTrait(traitId: string, value = 0.5, fromCache = false): ExtractedTrait {
   const layers: Record<number, Float32Array> = {};
@@ -100,7 +131,8 @@ export type Call =
   | { method: 'setSteering'; settings: TraitSetting[] }
   | { method: 'setVectors'; vectors: WireVector[] }
   | { method: 'resetCache' }
-  | { method: 'extract'; request: ExtractRequest };
+  | { method: 'extract'; request: ExtractRequest }
+  | { method: 'check'; request: CheckRequest };
 
 export class FakeEngine implements Engine {
   readonly calls: Call[] = [];
@@ -111,6 +143,8 @@ export class FakeEngine implements Engine {
   loadProgress: ProgressInfo[] = [{ phase: 'download', file: 'onnx/model_q4.onnx', loaded: 5, total: 10, message: 'downloading' }];
   extractResult: ExtractResult | Error = { traits: [], elapsedMs: 1500 };
   extractProgress: ExtractProgress[] = [];
+  /** What check() answers (a passing report on INFO's model by default). */
+  checkResult: CheckReport | Error = checkReport([]);
   failSetVectors: Error | null = null;
   failSetSteering: Error | null = null;
   failResetCache: Error | null = null;
@@ -174,6 +208,12 @@ export class FakeEngine implements Engine {
   async resetCache(): Promise<void> {
     this.calls.push({ method: 'resetCache' });
     if (this.failResetCache) throw this.failResetCache;
+  }
+
+  async check(request: CheckRequest): Promise<CheckReport> {
+    this.calls.push({ method: 'check', request });
+    if (this.checkResult instanceof Error) throw this.checkResult;
+    return { ...this.checkResult, cached: !request.force };
   }
 
   async extract(request: ExtractRequest, onProgress?: (p: ExtractProgress) => void): Promise<ExtractResult> {

@@ -5,6 +5,7 @@
 import { validateSampling } from '../../shared/sampling';
 import type { TraitSetting } from '../../steering/plan';
 import type { CompareSide } from '../store/compare-slice';
+import { steeringBlocked } from '../store/check-slice';
 import { busy, message, promptMessages, state, type ActionContext } from './context';
 import { pushSteering } from './steering';
 import { streamTokens } from './stream';
@@ -16,7 +17,8 @@ export async function compare(ctx: ActionContext, prompt: string): Promise<void>
   const problem = validateSampling(s.sampling);
   if (problem) return s.compareFailed(problem);
   const request = { messages: promptMessages(ctx, [], prompt), sampling: s.sampling, maxNewTokens: s.maxNewTokens, reuseCache: false };
-  const steered = engineSettings(s.traits, s.info);
+  const settings = engineSettings(s.traits, s.info);
+  const steered = steeringBlocked(s) ? unsteeredSettings(settings) : settings;
   s.compareStarted(prompt);
   ctx.holdSteering = true;
   try {

@@ -10,7 +10,7 @@ import type { TraitVector } from '../../steering/vector';
 import type { AppState, AppStore } from '../store';
 
 /** The engine calls actions make (EngineClient implements it; unit tests pass a fake). */
-export type Engine = Pick<EngineClient, 'device' | 'load' | 'generate' | 'stop' | 'setSteering' | 'setVectors' | 'resetCache' | 'extract'> &
+export type Engine = Pick<EngineClient, 'device' | 'load' | 'generate' | 'stop' | 'setSteering' | 'setVectors' | 'resetCache' | 'extract' | 'check'> &
   Partial<Pick<EngineClient, 'restart' | 'onDeviceLost'>>;
 
 /** The part of navigator.storage actions use (injectable; null = none). */
@@ -87,7 +87,7 @@ export function detailOf(err: unknown): ErrorDetail | null {
 /** A generation, compare or extraction holds the engine: other runs wait. */
 export function busy(ctx: ActionContext): boolean {
   const s = state(ctx);
-  return s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running';
+  return s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running' || s.checkStatus === 'running';
 }
 
 /** The system prompt (when set), the history, then the new user turn. */

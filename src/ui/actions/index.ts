@@ -3,6 +3,7 @@
  * updating the store and the engine together. Components get one `Actions` object as a prop.
  *
  *   session   probe the GPU, load a model          session.ts
+ *             check this model                     check.ts
  *   steering  send slider settings                 steering.ts
  *   chat      send, stop, regenerate, clear        chat.ts   (tokens via stream.ts + frame-buffer.ts)
  *   compare   unsteered vs steered, stop           compare.ts
@@ -17,6 +18,7 @@ import type { BuiltinPreset } from '../../presets/builtins';
 import type { AppStore } from '../store';
 import { deleteCached, deleteCachedCopy, refreshCache } from './cache';
 import { clearChat, regenerate, send, sendDraft, stop } from './chat';
+import { checkModel, checkReportDownload } from './check';
 import { compare } from './compare';
 import { createContext, stopRunning, type ActionOptions, type Engine } from './context';
 import { applyBuiltinPreset, confirmPendingLoad, openLink, openPresetFile, presetFile, share } from './links';
@@ -39,6 +41,9 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
       retry: () => load(ctx),
       /** After non-finite f16 output: the same model with q4 weights. */
       reloadWithQ4: () => reloadWithQ4(ctx),
+      /** "Check this model" again (force) on this device. */
+      check: () => checkModel(ctx, true),
+      checkReportDownload: () => checkReportDownload(ctx),
     },
     steering: {
       /** After a slider (or any trait setting) moved: the engine applies it from the next token on. */

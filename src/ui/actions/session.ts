@@ -1,7 +1,8 @@
-/** The model session: probe the GPU, load a model (then its trait vectors and steering). */
+/** The model session: probe the GPU, load a model (then its self-check, trait vectors and steering). */
 import type { ModelInfo, ModelSource } from '../../protocol/messages';
 import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
+import { firstCheck } from './check';
 import { detailOf, message, state, type ActionContext } from './context';
 import { applyLinkVectors } from './share-link';
 import { pushVectors } from './steering';
@@ -47,7 +48,11 @@ function forgetPreviousModel(ctx: ActionContext, previous: ModelInfo | null, inf
   if (hadChat) s.setChatNotice(`New model loaded (${info.model}, ${info.dtype}): the chat with ${previous.model} (${previous.dtype}) was cleared.`);
 }
 
-/** Loads the model named in the model panel; a new model starts with no extracted vectors. */
+/**
+ * Loads the model named in the model panel; a new model starts with no extracted vectors. The
+ * self-check follows every load (a cached report returns at once), so steering starts off for a
+ * model whose check failed.
+ */
 export async function load(ctx: ActionContext): Promise<void> {
   const s = state(ctx);
   const layers = parseLayers(s.cutLayersInput);
@@ -65,7 +70,9 @@ export async function loadSource(ctx: ActionContext, source: ModelSource, opts: 
   await requestPersist(ctx);
   try {
     const info = await ctx.engine.load(source, (p) => state(ctx).loadProgress(p));
+    const checked = await firstCheck(ctx, info.model);
     state(ctx).loadDone(info);
+    checked();
     state(ctx).dismissStaleAlerts();
     forgetPreviousModel(ctx, previous, info);
     ctx.lastSource = source;

@@ -34,7 +34,7 @@ export function vectorsFor(
       continue;
     }
     kinds[t.traitId] = c ? 'custom' : extracted[t.traitId] ? 'extracted' : 'demo';
-    vectors.push({ traitId: t.traitId, model: v.model, hidden: v.hidden, layers: v.layers });
+    vectors.push({ traitId: t.traitId, model: v.model, hidden: v.hidden, layers: v.layers, units: v.units });
   }
   return { vectors, kinds };
 }

@@ -11,6 +11,8 @@ import { traitsForModel } from '../store/steering-slice';
 import { message, state, type ActionContext } from './context';
 import { pushVectors } from './steering';
 import { engineSettings, vectorsFor } from './trait-vectors';
+import { llamaCppCommand } from '../../traits/llama-cpp';
+import { traitScale } from './trait-scale';
 import { ggufDownload, jsonDownload, readVectorFile, steeringVector, type VectorDownload } from './vector-files';
 
 export type ExportTarget = { traitId: string; format: 'gguf' | 'json' } | 'steering';
@@ -62,13 +64,22 @@ export function exportVector(ctx: ActionContext, what: ExportTarget): VectorDown
   try {
     if (!info) throw new Error('Load a model first.');
     const { vectors } = vectorsFor(info, traitsForModel(traits, info.model), customTraits, ctx.extracted);
-    if (what === 'steering') return ggufDownload(steeringVector(info, vectors, engineSettings(traits, info)), 'traitlab-steering');
+    const settings = engineSettings(traits, info);
+    if (what === 'steering') return ggufDownload(steeringVector(info, vectors, settings), 'traitlab-steering', info.modelType);
     const w = vectors.find((v) => v.traitId === what.traitId);
     if (!w) throw new Error(`No vector for "${what.traitId}" on this model.`);
-    const vector = { model: w.model || info.model, hidden: w.hidden, layers: w.layers };
+    const vector = { model: w.model || info.model, hidden: w.hidden, layers: w.layers, units: w.units };
     const data = traitData[what.traitId];
     const label = traits.find((t) => t.traitId === what.traitId)?.label ?? what.traitId;
-    return what.format === 'gguf' ? ggufDownload(vector, what.traitId) : jsonDownload({ vector, ...data, trait: { id: what.traitId, label } }, what.traitId);
+    if (what.format === 'json') return jsonDownload({ vector, ...data, trait: { id: what.traitId, label } }, what.traitId);
+    // The file holds every layer of the trait; the command steers its own layer at the scale of its current strength.
+    const at = traitScale(
+      info,
+      w,
+      settings.find((s) => s.traitId === what.traitId),
+    );
+    const d = ggufDownload(vector, what.traitId, info.modelType, at?.scale ?? 1);
+    return at ? { ...d, command: llamaCppCommand(d.name, at.scale, [at.layer]) } : d;
   } catch (err) {
     setSteeringError(`Export failed: ${message(err)}`);
     return null;

@@ -26,7 +26,8 @@ export function ChatPanel({ actions }: { actions: Actions }) {
   const ready = useApp((s) => s.modelStatus === 'ready' || s.info !== null);
   const comparing = useApp((s) => s.compareStatus === 'running');
   const result = useApp((s) => s.lastResult);
-  const busy = streaming !== null || comparing;
+  const checking = useApp((s) => s.checkStatus === 'running');
+  const busy = streaming !== null || comparing || checking;
   const lastAssistant = streaming === null && messages.at(-1)?.role === 'assistant' ? messages.length - 1 : -1;
   return (
     <section className="panel chat" aria-labelledby="chat-h">

@@ -6,6 +6,7 @@ import { CATALOG, findCatalogModel, formatMb } from '../models/catalog';
 import { F16_DTYPES, resolveDtype } from '../../shared/dtype';
 import { deviceFit } from '../models/device-fit';
 import { downloadRate, downloadTotals } from '../store/model-slice';
+import { CheckReportView } from './CheckReportView';
 import { RecoveryOffers } from './RecoveryOffers';
 import { structureSummary } from '../../protocol/structure';
 
@@ -177,6 +178,7 @@ export function ModelPanel({ actions }: { actions: Actions }) {
           {structureSummary(info.structure)}
         </p>
       )}
+      {info && <CheckReportView actions={actions} />}
     </section>
   );
 }

@@ -10,13 +10,14 @@ interface Props {
   /** Visible label (default); false = only an ARIA label. */
   showLabel?: boolean;
   className?: string;
+  disabled?: boolean;
 }
 
 /**
  * A number input that lets the user type freely ("-", "0.") and commits only valid numbers in
  * range; on blur it shows the committed value again.
  */
-export function NumberField({ label, value, onChange, min, max, step = 1, showLabel = true, className }: Props) {
+export function NumberField({ label, value, onChange, min, max, step = 1, showLabel = true, className, disabled }: Props) {
   const [draft, setDraft] = useState<string | null>(null);
   const valid = (x: number) => Number.isFinite(x) && (min === undefined || x >= min) && (max === undefined || x <= max);
   const input = (
@@ -27,6 +28,7 @@ export function NumberField({ label, value, onChange, min, max, step = 1, showLa
       min={min}
       max={max}
       step={step}
+      disabled={disabled}
       aria-label={showLabel ? undefined : label}
       aria-invalid={draft !== null && !valid(Number(draft))}
       onChange={(e) => {

@@ -8,13 +8,16 @@ import { CustomTraitForm } from './CustomTraitForm';
 import { ExtractPanel } from './ExtractPanel';
 import { ImportDialog } from './ImportDialog';
 import { TraitSlider } from './TraitSlider';
+import { steeringBlockedMessage } from '../../protocol/check';
 
 /** Trait vectors in and out: llama.cpp control-vector GGUF and traitlab JSON. */
 function VectorFiles({ actions, traitIds }: { actions: Actions; traitIds: { id: string; label: string }[] }) {
   const [traitId, setTraitId] = useState('');
+  const [command, setCommand] = useState<string | null>(null);
   const chosen = traitId || traitIds[0]?.id || '';
   const save = (what: Parameters<Actions['vectors']['exportFile']>[0]) => {
     const d = actions.vectors.exportFile(what);
+    setCommand(d?.command ?? null);
     if (d) saveDownload(d);
   };
   return (
@@ -40,6 +43,18 @@ function VectorFiles({ actions, traitIds }: { actions: Actions; traitIds: { id: 
           Export JSON
         </button>
       </div>
+      {command && (
+        <div className="hint">
+          The same steering in llama.cpp:
+          <pre className="command" data-testid="llama-cpp-command">
+            {command}
+          </pre>
+        </div>
+      )}
+      <p className="hint">
+        An imported GGUF keeps its magnitude: strength 1 adds the file's vector as-is, like llama.cpp's scale 1 (shown next to its slider in typical-norm
+        units). Type strengths beyond ±1 in the number box.
+      </p>
       <label className="import">
         Import trait vector (llama.cpp GGUF or traitlab JSON)
         <input
@@ -62,6 +77,8 @@ export function SteeringPanel({ actions }: { actions: Actions }) {
   const error = useApp((s) => s.steeringError);
   const info = useApp((s) => s.info);
   const indexError = useApp((s) => s.traitIndexError);
+  const checkReport = useApp((s) => s.checkReport);
+  const blocked = checkReport ? steeringBlockedMessage(checkReport) : null;
   return (
     <section className="panel" aria-labelledby="steer-h">
       <h2 id="steer-h">Steering</h2>
@@ -70,6 +87,11 @@ export function SteeringPanel({ actions }: { actions: Actions }) {
           ? `Strength 1.0 = the typical residual norm at layer ${info.cutLayers[0]} (${info.typicalNorm[info.cutLayers[0]]?.toFixed(2)}). Changes apply from the next token.`
           : 'Set strengths now; they apply once a model is loaded.'}
       </p>
+      {blocked && (
+        <p className="error" role="alert" data-testid="steering-blocked">
+          {blocked}
+        </p>
+      )}
       <ExtractPanel actions={actions} />
       {indexError && (
         <p className="error" role="alert">

@@ -3,6 +3,8 @@ import type { Actions } from '../actions';
 import { MODES, type Mode } from '../../steering/mode';
 import type { TraitEntry } from '../store/steering-slice';
 import { NumberField } from './NumberField';
+import { steeringBlocked } from '../store/check-slice';
+import { MAX_TYPED_STRENGTH, SLIDER_STRENGTH } from '../../steering/strength';
 import { SeparationChart } from './charts/SeparationChart';
 
 const NO_LAYERS: readonly number[] = [];
@@ -43,11 +45,7 @@ function TraitAdvanced({ trait, apply, actions }: { trait: TraitEntry; apply: (f
         </label>
         <label>
           Mode
-          <select
-            aria-label={`${trait.label} mode`}
-            value={trait.mode}
-            onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as Mode))}
-          >
+          <select aria-label={`${trait.label} mode`} value={trait.mode} onChange={(e) => apply(() => st.setMode(trait.traitId, e.target.value as Mode))}>
             {MODES.map((m) => (
               <option key={m}>{m}</option>
             ))}
@@ -83,6 +81,9 @@ function TraitAdvanced({ trait, apply, actions }: { trait: TraitEntry; apply: (f
 export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Actions }) {
   const st = appStore.getState();
   const kind = useApp((s) => s.vectorKind[trait.traitId]);
+  const blocked = useApp((s) => steeringBlocked(s));
+  const fileUnits = useApp((s) => s.fileUnits[trait.traitId]);
+  const beyond = Math.abs(trait.strength) > SLIDER_STRENGTH;
   const apply = (fn: () => void) => {
     fn();
     void actions.steering.push();
@@ -104,15 +105,17 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
           value={trait.strength}
           aria-label={`${trait.label} strength`}
           aria-valuetext={trait.strength.toFixed(2)}
+          disabled={blocked}
           onChange={(e) => apply(() => st.setStrength(trait.traitId, Number(e.target.value)))}
         />
         <NumberField
           label={`${trait.label} strength value`}
           showLabel={false}
           value={trait.strength}
-          min={-1}
-          max={1}
+          min={-MAX_TYPED_STRENGTH}
+          max={MAX_TYPED_STRENGTH}
           step={0.01}
+          disabled={blocked}
           onChange={(v) => apply(() => st.setStrength(trait.traitId, v))}
         />
         <button type="button" aria-label={`Reset ${trait.label}`} disabled={trait.strength === 0} onClick={() => apply(() => st.setStrength(trait.traitId, 0))}>
@@ -126,6 +129,18 @@ export function TraitSlider({ trait, actions }: { trait: TraitEntry; actions: Ac
           <span />
         )}
       </div>
+      {fileUnits !== undefined && (
+        <p className="hint" data-testid={`file-units-${trait.traitId}`}>
+          Imported control vector: strength 1 adds the file's vector as-is (llama.cpp scale 1) = {fileUnits.toPrecision(3)} × the typical residual norm at this
+          layer.
+        </p>
+      )}
+      {beyond && (
+        <p className="notice" role="status" data-testid={`strength-warning-${trait.traitId}`}>
+          Strength {trait.strength} is beyond the slider's ±{SLIDER_STRENGTH}: this pushes the residual {Math.abs(trait.strength)}× as far
+          {fileUnits === undefined ? ' as its typical norm' : ' as the file intends'} and often breaks the model's output.
+        </p>
+      )}
       <TraitAdvanced trait={trait} apply={apply} actions={actions} />
     </div>
   );

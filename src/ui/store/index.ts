@@ -1,5 +1,6 @@
 /** The app's one zustand store, a slice per feature. */
 import { createStore, useStore } from 'zustand';
+import { createCheckSlice, type CheckSlice } from './check-slice';
 import { createChatSlice, type ChatSlice } from './chat-slice';
 import { createCompareSlice, type CompareSlice } from './compare-slice';
 import { createExtractionSlice, type ExtractionSlice } from './extraction-slice';
@@ -8,7 +9,7 @@ import { createModelSlice, type ModelSlice } from './model-slice';
 import { createPresetSlice, type PresetSlice } from './preset-slice';
 import { createSteeringSlice, type SteeringSlice } from './steering-slice';
 
-export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice;
+export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice & CheckSlice;
 
 export function createAppStore() {
   return createStore<AppState>()((...a) => ({
@@ -19,6 +20,7 @@ export function createAppStore() {
     ...createCompareSlice(...a),
     ...createPresetSlice(...a),
     ...createExtractionSlice(...a),
+    ...createCheckSlice(...a),
   }));
 }
 

@@ -1,3 +1,4 @@
+import { MAX_TYPED_STRENGTH } from '../../steering/strength';
 import type { StateCreator } from 'zustand';
 import type { Mode } from '../../steering/mode';
 import type { TraitVector } from '../../steering/vector';
@@ -51,6 +52,8 @@ export interface SteeringSlice {
   traitData: Record<string, TraitData>;
   /** Where each trait's direction came from for the loaded model. */
   vectorKind: Record<string, 'demo' | 'extracted' | 'shared' | 'custom' | 'incompatible'>;
+  /** Traits whose vector is in file units (an imported GGUF): strength 1 in typical norms at the trait's layer. */
+  fileUnits: Record<string, number>;
   /** A vector file that would replace a trait's vector, waiting for the user to confirm. */
   pendingImport: PendingImport | null;
   setPendingImport(p: PendingImport | null): void;
@@ -70,11 +73,13 @@ export interface SteeringSlice {
   /** A new model: extraction data of built-in traits no longer applies (custom traits keep theirs). */
   clearExtractedData(): void;
   setVectorKinds(kinds: Record<string, SteeringSlice['vectorKind'][string]>): void;
+  setFileUnits(units: Record<string, number>): void;
   setSteeringError(message: string | null): void;
 }
 
+/** Typed strengths may go beyond the slider's ±1 up to ±MAX_TYPED_STRENGTH (the UI warns); NaN → 0. */
 export function clampStrength(x: number): number {
-  return Number.isFinite(x) ? Math.max(-1, Math.min(1, Math.round(x * 1000) / 1000)) : 0;
+  return Number.isFinite(x) ? Math.max(-MAX_TYPED_STRENGTH, Math.min(MAX_TYPED_STRENGTH, Math.round(x * 1000) / 1000)) : 0;
 }
 
 export function defaultEntry(traitId: string, label: string, custom: boolean): TraitEntry {
@@ -93,6 +98,7 @@ export const createSteeringSlice: StateCreator<AppState, [], [], SteeringSlice> 
     customTraits: {},
     traitData: {},
     vectorKind: {},
+    fileUnits: {},
     pendingImport: null,
     setPendingImport: (pendingImport) => set({ pendingImport }),
     steeringError: null,
@@ -133,6 +139,7 @@ export const createSteeringSlice: StateCreator<AppState, [], [], SteeringSlice> 
       set({ traitData: Object.fromEntries(Object.entries(get().traitData).filter(([id]) => custom[id])) });
     },
     setVectorKinds: (vectorKind) => set({ vectorKind }),
+    setFileUnits: (fileUnits) => set({ fileUnits }),
     setSteeringError: (steeringError) => set({ steeringError }),
   };
 };

@@ -240,7 +240,7 @@ describe('preset codec: bad and hostile links', async () => {
     ['not JSON', await linkOf('{nope'), 'bad-json'],
     ['not an object', await linkOf([1, 2, 3]), 'invalid-field'],
     ['NaN strength (null in JSON)', await linkOf(wire({ traits: [{ id: 'openness', s: null, m: 'add', l: null, e: true }] })), 'not-finite'],
-    ['strength out of range', await linkOf(wire({ traits: [{ id: 'openness', s: 1.5, m: 'add', l: null, e: true }] })), 'out-of-range'],
+    ['strength beyond the typed ±10', await linkOf(wire({ traits: [{ id: 'openness', s: 10.5, m: 'add', l: null, e: true }] })), 'out-of-range'],
     ['unknown trait id', await linkOf(wire({ traits: [{ id: 'charisma', s: 0.1, m: 'add', l: null, e: true }] })), 'unknown-trait'],
     ['unknown mode', await linkOf(wire({ traits: [{ id: 'openness', s: 0.1, m: 'boost', l: null, e: true }] })), 'invalid-field'],
     ['fractional layer', await linkOf(wire({ traits: [{ id: 'openness', s: 0.1, m: 'add', l: 2.5, e: true }] })), 'out-of-range'],

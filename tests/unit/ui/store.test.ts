@@ -29,6 +29,7 @@ const INDEX: TraitIndexEntry[] = [
 const device: DeviceInfo = { webgpu: true, shaderF16: false, adapter: 'test', limits: { maxBufferSize: 256 << 20 } };
 const info: ModelInfo = {
   model: 'm',
+  modelType: 'llama',
   dtype: 'q4',
   style: 'optimum',
   structure: {
@@ -73,10 +74,11 @@ describe('steering slice', () => {
     expect(traitsForModel(s.traits, '/local-models/traitlab/planted-cheerful/').map((t) => t.traitId)).toContain('planted-cheerful');
   });
 
-  it('clamps strengths to -1..1, maps NaN to 0, and keeps settings when the list is re-read', () => {
+  it("clamps typed strengths to ±10 (beyond the slider's ±1), maps NaN to 0, and keeps settings when the list is re-read", () => {
     const store = fresh();
     const st = store.getState();
-    st.setStrength('openness', 3);
+    st.setStrength('openness', 30);
+    st.setStrength('neuroticism', -2.5);
     st.setStrength('extraversion', -0.123456);
     st.setStrength('agreeableness', NaN);
     st.setMode('openness', 'clamp');
@@ -84,7 +86,8 @@ describe('steering slice', () => {
     st.setEnabled('extraversion', false);
     store.getState().setBuiltinTraits(INDEX);
     const by = Object.fromEntries(store.getState().traits.map((t) => [t.traitId, t]));
-    expect(by.openness).toMatchObject({ strength: 1, mode: 'clamp', layer: 2 });
+    expect(by.openness).toMatchObject({ strength: 10, mode: 'clamp', layer: 2 });
+    expect(by.neuroticism.strength).toBe(-2.5);
     expect(by.extraversion).toMatchObject({ strength: -0.123, enabled: false });
     expect(by.agreeableness.strength).toBe(0);
     store.getState().resetStrengths();

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineClient, type WorkerLike } from '../../../src/client/engine-client';
 import type { EngineApi } from '../../../src/protocol/engine-api';
 import { createHandler } from '../../../src/worker/handler';
+import type { CheckReport } from '../../../src/protocol/check';
 import type { GenerateRequest, ModelInfo, Request, Response, TokenEvent } from '../../../src/protocol/messages';
 import { GREEDY } from '../../../src/shared/sampling';
 import type { TraitSetting } from '../../../src/steering/plan';
@@ -70,6 +71,15 @@ function connect(engine: EngineApi): { client: EngineClient; sent: Request[] } {
 const req = (content: string): GenerateRequest => ({ messages: [{ role: 'user', content }], sampling: GREEDY, maxNewTokens: 3 });
 
 describe('worker protocol', () => {
+  it('check answers with the report; an engine without a self-check is a clear error', async () => {
+    const report = { model: 'fake/model', passed: false, failed: ['finite'], checks: [] } as unknown as CheckReport;
+    const engine = Object.assign(new FakeEngine(), { check: async (r: { force?: boolean }) => ({ ...report, cached: !r.force }) });
+    const { client, sent } = connect(engine);
+    await expect(client.check({ force: true })).resolves.toEqual({ ...report, cached: false });
+    expect(sent.at(-1)).toMatchObject({ type: 'check', request: { force: true } });
+    await expect(connect(new FakeEngine()).client.check()).rejects.toThrow(/cannot check models/);
+  });
+
   it('load reports progress as separate messages, then the model info', async () => {
     const { client } = connect(new FakeEngine());
     const seen: number[] = [];

@@ -24,7 +24,7 @@ describe('session actions', () => {
     state().setStrength('openness', 0.5);
     await actions.session.load();
 
-    expect(engine.calls.map((c) => c.method)).toEqual(['load', 'setVectors', 'setSteering']);
+    expect(engine.calls.map((c) => c.method)).toEqual(['load', 'check', 'setVectors', 'setSteering']);
     expect(engine.of('load')[0].source).toEqual({ model: 'org/fake', dtype: 'q4f16', cutLayers: [1, 2] });
     expect(state().files['onnx/model_q4.onnx']).toEqual({ loaded: 5, total: 10 });
     expect(state().modelStatus).toBe('ready');
