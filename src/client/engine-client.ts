@@ -3,6 +3,7 @@
  * onnxruntime-web or GPU objects.
  */
 import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Request, Response, TokenEvent, WireError, WireVector, ExtractProgress, ExtractRequest, ExtractResult } from '../protocol/messages';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from '../protocol/psychometrics';
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
 
@@ -124,6 +125,23 @@ export class EngineClient {
       },
     );
     return r.result;
+  }
+
+  /** Option probabilities of multiple-choice prompts in the worker; stop() cancels (rejects with name 'AbortError'). */
+  async scoreOptions(request: ScoreOptionsRequest, onProgress?: (p: ScoreProgress) => void): Promise<ScoreOptionsResult> {
+    const r = await this.call(
+      (id) => ({ id, type: 'scoreOptions', request }),
+      'optionScores',
+      (m) => {
+        if (m.type === 'scoreProgress') onProgress?.(m.progress);
+      },
+    );
+    return r.result;
+  }
+
+  /** The unsteered re-read of a reply: per-token projections per trait. */
+  async reread(request: RereadRequest): Promise<RereadResult> {
+    return (await this.call((id) => ({ id, type: 'reread', request }), 'reread')).result;
   }
 
   async device(): Promise<DeviceInfo> {

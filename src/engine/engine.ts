@@ -15,6 +15,8 @@ import { validateVector, type TraitVector } from '../steering/vector';
 import { runExtraction, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult } from './extraction';
 import { VectorCache, type VectorStore } from '../traits/vector-cache';
 import { EngineLoadError, extractionHost, loadModel, releaseModel, type LoadedModel, type ModelLoader } from './load-model';
+import { measureOptions, rereadReply } from './psychometrics';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from '../protocol/psychometrics';
 
 export { EngineLoadError } from './load-model';
 
@@ -136,6 +138,21 @@ export class Engine implements EngineApi {
   /** What extraction needs from the loaded model (also the bench's forwards-only baseline). */
   async extractionHost(): Promise<ExtractionHost> {
     return extractionHost(this.requireModel(), this.fetchFn);
+  }
+
+  /**
+   * Option probabilities of multiple-choice prompts (inventory items, judge questions) through a
+   * private KV cache, under the current steering or with steering off (engine/psychometrics/).
+   */
+  async scoreOptions(request: ScoreOptionsRequest, onProgress: (p: ScoreProgress) => void = () => undefined): Promise<ScoreOptionsResult> {
+    const m = this.requireModel();
+    this.stopRequested = false;
+    return measureOptions(m, request, onProgress, () => this.stopRequested);
+  }
+
+  /** The unsteered re-read of a reply: per-token projections at each trait's readout layer. */
+  async reread(request: RereadRequest): Promise<RereadResult> {
+    return rereadReply(this.requireModel(), this.plans(), this.readouts, request);
   }
 
   resetCache(): void {

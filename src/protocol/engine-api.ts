@@ -6,6 +6,7 @@
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
 import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from './psychometrics';
 import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, TokenEvent, WireVector } from './messages';
 
 export interface EngineApi {
@@ -18,4 +19,8 @@ export interface EngineApi {
   device(): Promise<DeviceInfo>;
   /** Trait extraction (optional so engines without it still satisfy the API); stop() cancels it. */
   extract?(request: ExtractRequest, onProgress: (p: ExtractProgress) => void): Promise<ExtractResult>;
+  /** Option probabilities for multiple-choice prompts (optional like extract); stop() cancels it. */
+  scoreOptions?(request: ScoreOptionsRequest, onProgress: (p: ScoreProgress) => void): Promise<ScoreOptionsResult>;
+  /** The unsteered re-read of a reply (optional like extract). */
+  reread?(request: RereadRequest): Promise<RereadResult>;
 }

@@ -3,6 +3,7 @@
  * directions, every request carries an id, progress is its own message, errors are {name, message}.
  */
 import type { ChatMessage } from '../shared/chat';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from './psychometrics';
 import type { DeviceInfo } from '../shared/device';
 import type { Dtype } from '../shared/dtype';
 import type { SamplingOptions } from '../shared/sampling';
@@ -94,7 +95,11 @@ export type Request =
   | { id: number; type: 'resetCache' }
   | { id: number; type: 'device' }
   /** Extract trait vectors for the loaded model (progress: 'extractProgress'; result: 'extracted'; cancel with 'stop'). */
-  | { id: number; type: 'extract'; request: ExtractRequest };
+  | { id: number; type: 'extract'; request: ExtractRequest }
+  /** Option probabilities of multiple-choice prompts (progress: 'scoreProgress'; result: 'optionScores'; cancel with 'stop'). */
+  | { id: number; type: 'scoreOptions'; request: ScoreOptionsRequest }
+  /** The unsteered re-read of a reply (result: 'reread'). */
+  | { id: number; type: 'reread'; request: RereadRequest };
 
 export interface WireError {
   name: string;
@@ -110,6 +115,9 @@ export type Response =
   | { id: number; type: 'ok' }
   | { id: number; type: 'extractProgress'; progress: ExtractProgress }
   | { id: number; type: 'extracted'; result: ExtractResult }
+  | { id: number; type: 'scoreProgress'; progress: ScoreProgress }
+  | { id: number; type: 'optionScores'; result: ScoreOptionsResult }
+  | { id: number; type: 'reread'; result: RereadResult }
   | { id: number; type: 'error'; error: WireError };
 
 export function toWireError(err: unknown): WireError {

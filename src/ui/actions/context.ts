@@ -9,7 +9,8 @@ import type { TraitVector } from '../../steering/vector';
 import type { AppState, AppStore } from '../store';
 
 /** The engine calls actions make (EngineClient implements it; unit tests pass a fake). */
-export type Engine = Pick<EngineClient, 'device' | 'load' | 'generate' | 'stop' | 'setSteering' | 'setVectors' | 'resetCache' | 'extract'>;
+export type Engine = Pick<EngineClient, 'device' | 'load' | 'generate' | 'stop' | 'setSteering' | 'setVectors' | 'resetCache' | 'extract'> &
+  Partial<Pick<EngineClient, 'scoreOptions' | 'reread'>>;
 
 export interface ActionOptions {
   /** Runs a frame-buffer flush; requestAnimationFrame in the page. */
@@ -55,7 +56,7 @@ export function message(err: unknown): string {
 /** A generation, compare or extraction holds the engine: other runs wait. */
 export function busy(ctx: ActionContext): boolean {
   const s = state(ctx);
-  return s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running';
+  return s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running' || s.psychStatus === 'running';
 }
 
 /** The system prompt (when set), the history, then the new user turn. */

@@ -10,6 +10,7 @@
  *   vectors   vector file import/export            vectors.ts (vector-files.ts)
  *   links     share links, presets                 links.ts  (share-link.ts)
  *   cache     cached models                        cache.ts  (model-cache.ts)
+ *   psych     inventory, reply measures, sweeps    psych.ts  (psych-measures.ts)
  */
 import type { BuiltinPreset } from '../../presets/builtins';
 import type { AppStore } from '../store';
@@ -22,6 +23,8 @@ import { load, probeDevice } from './session';
 import { pushSteering } from './steering';
 import { createCustomTrait, extractTraits, removeCustomTrait } from './traits';
 import { exportVector, importVector, type ExportTarget } from './vectors';
+import { exportInventory, exportSweep, importItems, loadBuiltinItems, loadSweeps, measureReply, runInventory, runSweep, stopPsych } from './psych';
+import type { SweepResult } from '../../traits/psychometrics/sweep';
 
 export type { Engine } from './context';
 
@@ -65,6 +68,17 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     cache: {
       refresh: () => refreshCache(ctx),
       remove: (model: string) => deleteCached(ctx, model),
+    },
+    psych: {
+      loadBuiltinItems: () => loadBuiltinItems(ctx),
+      importItems: (text: string, fileName: string) => importItems(ctx, text, fileName),
+      runInventory: () => runInventory(ctx),
+      measureReply: (index: number) => measureReply(ctx, index),
+      runSweep: () => runSweep(ctx),
+      stop: () => stopPsych(ctx),
+      loadSweeps: () => loadSweeps(ctx),
+      exportInventory: (format: 'csv' | 'json', what?: 'inventory' | 'sweep') => exportInventory(ctx, format, what),
+      exportSweep: (r: SweepResult) => exportSweep(r),
     },
   };
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { appStore, useApp } from '../store';
 import type { Actions } from '../actions';
 import { useCalibrations } from '../use-scores';
+import { ReplyMeasures } from './ReplyMeasures';
 import { ReplyText } from './ReplyText';
 import { SamplingControls } from './SamplingControls';
 
@@ -37,6 +38,7 @@ export function ChatPanel({ actions }: { actions: Actions }) {
         {messages.map((m, i) => (
           <li key={i} className={m.role}>
             <b>{m.role}</b> {i === lastAssistant ? <LatestReply fallback={m.content} /> : <span>{m.content}</span>}
+            {m.role === 'assistant' && <ReplyMeasures index={i} content={m.content} actions={actions} />}
           </li>
         ))}
         {streaming !== null && (

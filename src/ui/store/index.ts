@@ -6,9 +6,10 @@ import { createExtractionSlice, type ExtractionSlice } from './extraction-slice'
 import { createMetricsSlice, type MetricsSlice } from './metrics-slice';
 import { createModelSlice, type ModelSlice } from './model-slice';
 import { createPresetSlice, type PresetSlice } from './preset-slice';
+import { createPsychSlice, type PsychSlice } from './psych-slice';
 import { createSteeringSlice, type SteeringSlice } from './steering-slice';
 
-export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice;
+export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice & PsychSlice;
 
 export function createAppStore() {
   return createStore<AppState>()((...a) => ({
@@ -19,6 +20,7 @@ export function createAppStore() {
     ...createCompareSlice(...a),
     ...createPresetSlice(...a),
     ...createExtractionSlice(...a),
+    ...createPsychSlice(...a),
   }));
 }
 
