@@ -45,6 +45,8 @@ export interface PromptTemplate {
   labelSpace: boolean;
   /** Only offered for this model (the planted demo's mood words). */
   onlyForModel?: string;
+  /** Judge templates: used when one of these inventory templates is chosen. */
+  judgeFor?: string[];
 }
 
 /** The question the model answers: chat messages, prefix and the labels in listed order. */
@@ -137,6 +139,7 @@ export const JUDGE_TEMPLATES: readonly PromptTemplate[] = [
     optionLine: '{label} = {text}',
     answerPrefix: 'Answer:',
     labelSpace: true,
+    judgeFor: ['mpi-letters', 'likert-numbers'],
   },
   {
     id: 'judge-mood',
@@ -148,8 +151,16 @@ export const JUDGE_TEMPLATES: readonly PromptTemplate[] = [
     answerPrefix: 'Answer:',
     labelSpace: true,
     onlyForModel: PLANTED_MODEL_ID,
+    judgeFor: ['planted-mood'],
   },
 ];
+
+/** The judge templates that go with the chosen inventory templates (all offered ones when none match). */
+export function judgeTemplatesFor(model: string | null, inventoryTemplateIds: readonly string[]): PromptTemplate[] {
+  const offered = templatesFor(JUDGE_TEMPLATES, model);
+  const matched = offered.filter((t) => t.judgeFor?.some((id) => inventoryTemplateIds.includes(id)));
+  return matched.length ? matched : offered;
+}
 
 /** Templates offered for a model: the general ones plus those made for it. */
 export function templatesFor<T extends { onlyForModel?: string }>(all: readonly T[], model: string | null): T[] {

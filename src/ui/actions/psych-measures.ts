@@ -7,7 +7,7 @@ import type { ResultRow } from '../../traits/psychometrics/export';
 import type { Item } from '../../traits/psychometrics/items';
 import { expectedValue, judgeScores, keyedScore, renormalise, traitScores, type TraitScore } from '../../traits/psychometrics/scoring';
 import type { Measure } from '../../traits/psychometrics/sweep';
-import { INVENTORY_TEMPLATES, inventoryCells, JUDGE_TEMPLATES, judgeCells, templatesFor, type JudgeTrait, type Order } from '../../traits/psychometrics/templates';
+import { INVENTORY_TEMPLATES, inventoryCells, judgeCells, judgeTemplatesFor, templatesFor, type JudgeTrait, type Order } from '../../traits/psychometrics/templates';
 import type { OptionPrompt, ScoreOptionsResult } from '../../protocol/psychometrics';
 import type { ChatMessage } from '../../shared/chat';
 import { GREEDY } from '../../shared/sampling';
@@ -73,9 +73,9 @@ export function traitFile(id: string): Promise<TraitDataset | null> {
   return p;
 }
 
-async function judgeTraits(ctx: ActionContext): Promise<JudgeTrait[]> {
+async function judgeTraits(ctx: ActionContext, only?: readonly string[]): Promise<JudgeTrait[]> {
   const out: JudgeTrait[] = [];
-  for (const t of visibleTraits(ctx)) out.push({ traitId: t.traitId, high: (await traitFile(t.traitId))?.high ?? t.label.toLowerCase() });
+  for (const t of visibleTraits(ctx).filter((x) => !only || only.includes(x.traitId))) out.push({ traitId: t.traitId, high: (await traitFile(t.traitId))?.high ?? t.label.toLowerCase() });
   return out;
 }
 
@@ -165,7 +165,7 @@ export async function administer(
 }
 
 /** Re-read and judge of one reply by the unsteered model; the re-read calibrated like the inside score. */
-export async function behaviour(ctx: ActionContext, context: ChatMessage[], reply: string): Promise<{ reread: Record<string, number>; judge: Record<string, Measure> }> {
+export async function behaviour(ctx: ActionContext, context: ChatMessage[], reply: string, judgeOnly?: readonly string[]): Promise<{ reread: Record<string, number>; judge: Record<string, Measure> }> {
   const cal = calibrations(ctx);
   if (!ctx.engine.reread) throw new Error('This engine cannot re-read replies.');
   const rr = await ctx.engine.reread({ messages: context, reply });
@@ -175,7 +175,7 @@ export async function behaviour(ctx: ActionContext, context: ChatMessage[], repl
   }
   const s = state(ctx);
   const orders: Order[] = s.orders.length ? s.orders : ['normal'];
-  const cells = judgeCells(reply, await judgeTraits(ctx), templatesFor(JUDGE_TEMPLATES, s.info?.model ?? null), orders);
+  const cells = judgeCells(reply, await judgeTraits(ctx, judgeOnly), judgeTemplatesFor(s.info?.model ?? null, s.templateIds), orders);
   const res = await scoreAll(
     ctx,
     cells.map((c) => c.prompt),

@@ -132,6 +132,7 @@ export async function runSweep(ctx: ActionContext): Promise<void> {
   const r = run(ctx);
   r.stopped = false;
   r.sweepRows = [];
+  const judgeOnly = cfg.judgeSweptOnly ? traits : undefined;
   const total = traits.length * (grid.length + (cfg.personas ? 2 : 0));
   let done = 0;
   const note = (what: string) => (d: number, t: number) => state(ctx).psychProgress(`Sweep ${done + 1}/${total}: ${what} (${d}/${t} prompts)`, done, total);
@@ -150,7 +151,7 @@ export async function runSweep(ctx: ActionContext): Promise<void> {
           r.sweepRows.push(...inv.rows);
           state(ctx).psychProgress(`Sweep ${done + 1}/${total}: ${trait} at ${strength}: probe reply and its measures`, done, total);
           const p = await probe(ctx, null, cfg.probe);
-          const b = await behaviour(ctx, p.context, p.reply);
+          const b = await behaviour(ctx, p.context, p.reply, judgeOnly);
           const step: SweepStep = { trait, strength, inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])), ...b, inside: p.inside, replies: [p.reply] };
           result.steps.push(step);
           done++;
@@ -166,7 +167,7 @@ export async function runSweep(ctx: ActionContext): Promise<void> {
             const inv = await administer(ctx, persona, {}, -1, note(`${trait}, ${pole} persona: inventory`));
             r.sweepRows.push(...inv.rows);
             const p = await probe(ctx, persona, cfg.probe);
-            const b = await behaviour(ctx, p.context, p.reply);
+            const b = await behaviour(ctx, p.context, p.reply, judgeOnly);
             const point: PersonaPoint = { trait, pole, inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])), ...b, inside: p.inside };
             result.personas.push(point);
           }

@@ -204,6 +204,10 @@ export function SweepPanel({ actions }: { actions: Actions }) {
           <input type="checkbox" checked={cfg.personas} onChange={(e) => st.setSweepSettings({ personas: e.target.checked })} />
           persona reference points
         </label>
+        <label>
+          <input type="checkbox" checked={cfg.judgeSweptOnly} onChange={(e) => st.setSweepSettings({ judgeSweptOnly: e.target.checked })} />
+          judge only the swept traits
+        </label>
       </div>
       <label>
         Probe prompt (one greedy reply per step, then re-read and judged)

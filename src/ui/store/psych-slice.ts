@@ -44,6 +44,8 @@ export interface SweepSettings {
   probe: string;
   /** Also run the high/low persona prompts of each swept trait as reference points. */
   personas: boolean;
+  /** Judge only the swept traits (fewer prompts; the judge column of the matrix then has only those). */
+  judgeSweptOnly: boolean;
 }
 
 export interface PsychSlice {
@@ -99,7 +101,7 @@ export const createPsychSlice: StateCreator<AppState, [], [], PsychSlice> = (set
   psychTotal: 0,
   inventory: null,
   replyMeasures: {},
-  sweepSettings: { traits: [], min: -1, max: 1, steps: 9, probe: 'Tell me about your weekend.', personas: true },
+  sweepSettings: { traits: [], min: -1, max: 1, steps: 9, probe: 'Tell me about your weekend.', personas: true, judgeSweptOnly: false },
   sweeps: {},
   setItems: (items, itemsSource, itemsMessage = null) => set({ items, itemsSource, itemsMessage }),
   setItemsMessage: (itemsMessage) => set({ itemsMessage }),

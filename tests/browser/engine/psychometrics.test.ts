@@ -60,17 +60,16 @@ afterAll(async () => {
 });
 
 const mood = INVENTORY_TEMPLATES.find((t) => t.id === 'planted-mood')!;
-const letters = INVENTORY_TEMPLATES.find((t) => t.id === 'mpi-letters')!;
-
-function selfReport(cells: ReturnType<typeof inventoryCells>, r: ScoreOptionsResult): number {
-  return mean(cells.map((c, i) => keyedScore(expectedValue(renormalise(r.scores[i].probs), c.values), items[c.item].key)));
-}
 
 describe('engine measurement paths on the planted model', () => {
-  it('option probabilities equal onnxruntime-node from the prompt text (<= 1e-3), unsteered and steered', async () => {
-    const cells = inventoryCells(items, [mood, letters], ORDERS, null);
-    for (const strength of [0, 0.75]) {
+  it('option probabilities equal onnxruntime-node from the prompt text (<= 1e-3); +d raises the planted self-report monotonically in both orders', async () => {
+    // Two items, the mood-word template, both orders: prompts of one order share their prefix.
+    const two = items.slice(0, 2);
+    const series: Record<string, number[]> = { normal: [], reversed: [] };
+    let worst = 0;
+    for (const strength of [-1, 0, 1]) {
       await steer(strength);
+      const cells = inventoryCells(two, [mood], ORDERS, null);
       const r = await call<ScoreOptionsResult>(
         'scoreOptions',
         cells.map((c) => c.prompt),
@@ -78,52 +77,37 @@ describe('engine measurement paths on the planted model', () => {
       );
       const delta = PLANTED.direction.map((v) => strength * typical * v);
       const session = await referenceSession(modelBytes, strength ? { layer: P, delta } : undefined);
-      let worst = 0;
-      for (const [i, s] of r.scores.entries()) {
-        const ids = s.labelTexts.map((l) => refLabelId(tok, s.promptText, l));
-        expect(s.labelTokenIds).toEqual(ids);
-        const ref = refProbs(await lastLogits(session, encodeText(tok, s.promptText), REF), ids);
-        for (let k = 0; k < ref.length; k++) worst = Math.max(worst, Math.abs(s.probs[k] - ref[k]));
-        expect(s.promptTokens).toBe(encodeText(tok, s.promptText).length);
-        if (i > 0 && cells[i].template === cells[i - 1].template && cells[i].order === cells[i - 1].order) expect(s.reusedTokens).toBeGreaterThan(20);
+      for (const [i, sc] of r.scores.entries()) {
+        const ids = sc.labelTexts.map((l) => refLabelId(tok, sc.promptText, l));
+        expect(sc.labelTokenIds).toEqual(ids);
+        expect(sc.promptTokens).toBe(encodeText(tok, sc.promptText).length);
+        const ref = refProbs(await lastLogits(session, encodeText(tok, sc.promptText), REF), ids);
+        for (let k = 0; k < ref.length; k++) worst = Math.max(worst, Math.abs(sc.probs[k] - ref[k]));
+        if (i % two.length > 0) expect(sc.reusedTokens, 'the second item reuses the shared prefix').toBeGreaterThan(40);
       }
       await session.release();
-      console.log(`strength ${strength}: max |p_app - p_ref| = ${worst.toExponential(2)}; tokens run ${r.tokensRun} of ${r.scores.reduce((a, s) => a + s.promptTokens, 0)}`);
-      expect(worst).toBeLessThanOrEqual(1e-3);
-    }
-  });
-
-  it('steering +d raises the planted self-report monotonically in both option orders; reverse keys mirror', async () => {
-    const strengths = [-1, -0.5, 0, 0.5, 1];
-    const series: Record<string, number[]> = { normal: [], reversed: [] };
-    for (const x of strengths) {
-      await steer(x);
       for (const order of ORDERS) {
-        const cells = inventoryCells(items, [mood], [order], null);
-        const r = await call<ScoreOptionsResult>(
-          'scoreOptions',
-          cells.map((c) => c.prompt),
-          'current',
-        );
-        series[order].push(selfReport(cells, r));
+        const idx = cells.map((c, i) => (c.order === order ? i : -1)).filter((i) => i >= 0);
+        series[order].push(mean(idx.map((i) => keyedScore(expectedValue(renormalise(r.scores[i].probs), cells[i].values), two[cells[i].item].key))));
         // The same prompts keyed the other way score 6 - s.
-        cells.forEach((c, i) => {
-          const v = expectedValue(renormalise(r.scores[i].probs), c.values);
-          expect(keyedScore(v, -1) + keyedScore(v, 1)).toBeCloseTo(6, 12);
-        });
+        for (const i of idx) {
+          const v = expectedValue(renormalise(r.scores[i].probs), cells[i].values);
+          expect(keyedScore(v, -1)).toBeCloseTo(6 - keyedScore(v, 1), 12);
+        }
       }
     }
-    console.log('planted self-report by strength', JSON.stringify(series));
+    console.log(`max |p_app - p_ref| = ${worst.toExponential(2)}; planted self-report by strength ${JSON.stringify(series)}`);
+    expect(worst).toBeLessThanOrEqual(1e-3);
     for (const order of ORDERS) {
       const xs = series[order];
       for (let i = 1; i < xs.length; i++) expect(xs[i], `${order}, step ${i}`).toBeGreaterThan(xs[i - 1]);
     }
-  });
+  }, 600_000);
 
   it('the judge and the re-read run with steering off: they do not see the steering', async () => {
     const reply = 'What a sunny day, I feel happy and glad.';
     const context = [{ role: 'user' as const, content: 'How are you?' }];
-    const judge = judgeCells(reply, [{ traitId: TRAIT, high: 'cheerful' }], JUDGE_TEMPLATES, ORDERS).map((c) => c.prompt);
+    const judge = judgeCells(reply, [{ traitId: TRAIT, high: 'cheerful' }], JUDGE_TEMPLATES.filter((t) => t.id === 'judge-mood'), ['normal']).map((c) => c.prompt);
     const run = async (strength: number) => {
       await steer(strength);
       const off = await call<ScoreOptionsResult>('scoreOptions', judge, 'off');
@@ -145,7 +129,7 @@ describe('engine measurement paths on the planted model', () => {
     const gloomy = await call<RereadResult>('reread', context, 'What a grim day, I feel sad and miserable.');
     expect(mean(plain.rr.projections[TRAIT])).toBeGreaterThan(mean(gloomy.projections[TRAIT]));
     expect(await call<number[]>('chatCacheTokens')).toEqual(before);
-  });
+  }, 600_000);
 
   it('a label the tokenizer cannot read is a clear error', async () => {
     const bad: OptionPrompt = { messages: [{ role: 'user', content: 'Pick.' }], answerPrefix: 'Answer:', labels: ['yes', 'yes!'], labelSpace: true };
