@@ -231,9 +231,14 @@ export function SweepPanel({ actions }: { actions: Actions }) {
           </select>
         )}
         {result && (
-          <button type="button" onClick={() => saveFile(actions.psych.exportSweep(result))}>
-            Export sweep JSON
-          </button>
+          <>
+            <button type="button" onClick={() => saveFile(actions.psych.exportSweep(result))}>
+              Export summary JSON
+            </button>
+            <button type="button" onClick={() => saveFile(actions.psych.exportInventory('csv', 'sweep'))}>
+              Export all prompts CSV
+            </button>
+          </>
         )}
       </div>
       <PsychStatusLine />
