@@ -162,9 +162,9 @@ export function judgeTemplatesFor(model: string | null, inventoryTemplateIds: re
   return matched.length ? matched : offered;
 }
 
-/** Templates offered for a model: the general ones plus those made for it. */
+/** Templates offered for a model (a hub id or a folder URL): the general ones plus those made for it. */
 export function templatesFor<T extends { onlyForModel?: string }>(all: readonly T[], model: string | null): T[] {
-  return all.filter((t) => !t.onlyForModel || t.onlyForModel === model);
+  return all.filter((t) => !t.onlyForModel || (model ?? '').includes(t.onlyForModel));
 }
 
 /** Listed options for an order: label + text + value, in the order they appear in the prompt. */

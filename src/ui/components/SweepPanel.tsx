@@ -6,6 +6,8 @@ import { appStore, useApp } from '../store';
 import { useVisibleTraits } from '../use-scores';
 import { PsychStatusLine, saveFile } from './InventoryPanel';
 
+const NO_SWEEPS: SweepResult[] = [];
+
 const MEASURES: { id: MeasureName; label: string }[] = [
   { id: 'inventory', label: 'self-report (1–5)' },
   { id: 'judge', label: 'judge (1–5)' },
@@ -163,7 +165,7 @@ export function SweepPanel({ actions }: { actions: Actions }) {
   const info = useApp((s) => s.info);
   const cfg = useApp((s) => s.sweepSettings);
   const status = useApp((s) => s.psychStatus);
-  const sweeps = useApp((s) => (s.info ? (s.sweeps[s.info.model] ?? []) : []));
+  const sweeps = useApp((s) => (s.info ? s.sweeps[s.info.model] : undefined)) ?? NO_SWEEPS;
   const traits = useVisibleTraits();
   const [pick, setPick] = useState<string | null>(null);
   const result = sweeps.find((r) => r.startedAt === pick) ?? sweeps.at(-1) ?? null;

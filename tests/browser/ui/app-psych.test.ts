@@ -101,7 +101,7 @@ describe('measurement in the app (planted model)', () => {
     const session = await referenceSession(modelBytes);
     let worst = 0;
     for (const r of rows) {
-      expect(r.model).toBe(PLANTED.modelId);
+      expect(r.model).toContain(PLANTED.modelId);
       expect(r.dtype).toBe('fp32');
       expect(r.labelTokenIds).toEqual(r.labels.map((l) => refLabelId(tok, r.prompt, l)));
       const ref = refProbs(await lastLogits(session, encodeText(tok, r.prompt), REF), r.labelTokenIds);
@@ -145,7 +145,7 @@ describe('measurement in the app (planted model)', () => {
     await page.getByTestId('cross-trait-matrix').waitFor();
     await expect(page.getByTestId(`illusion-reading-${TRAIT}`).textContent()).resolves.toMatch(/^Cheerful \(planted test trait\): .*self-report follows? steering/);
     const sweeps = await state<Record<string, { steps: { strength: number; inventory: Record<string, { mean: number }> }[] }[]>>('sweeps');
-    const steps = sweeps[PLANTED.modelId].at(-1)!.steps;
+    const steps = Object.values(sweeps)[0].at(-1)!.steps;
     expect(steps.map((s) => s.strength)).toEqual([-1, 0, 1]);
     const inv = steps.map((s) => s.inventory[TRAIT].mean);
     expect(inv[2]).toBeGreaterThan(inv[0]);
