@@ -143,7 +143,7 @@ describe('measurement in the app (planted model)', () => {
     await expect(chart.getAttribute('data-steps')).resolves.toBe('3');
     await expect(page.getByTestId(`sweep-personas-${TRAIT}`).textContent()).resolves.toMatch(/high persona → self-report \d/);
     await page.getByTestId('cross-trait-matrix').waitFor();
-    await expect(page.getByTestId(`illusion-reading-${TRAIT}`).textContent()).resolves.toMatch(/^Cheerful \(planted test trait\): .*self-report follows? steering/);
+    await expect(page.getByTestId(`illusion-reading-${TRAIT}`).textContent()).resolves.toMatch(/^Cheerful \(planted test trait\): self-report[^;]* follows? steering/);
     const sweeps = await state<Record<string, { steps: { strength: number; inventory: Record<string, { mean: number }> }[] }[]>>('sweeps');
     const steps = Object.values(sweeps)[0].at(-1)!.steps;
     expect(steps.map((s) => s.strength)).toEqual([-1, 0, 1]);
