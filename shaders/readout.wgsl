@@ -10,13 +10,16 @@
 //   @binding(3) call     : uniform Call    { tokens, tokenOffset, outOffsetRows, outStride: u32 } 16 B
 //   @binding(4) out      : array<f32>  // [maxTokens, outStride] read_write
 //
-// Dispatch: one workgroup (64 invocations) per token row, grid (gx, gy, 1) with
+// Dispatch: one workgroup (WG = 64 invocations) per token row, grid (gx, gy, 1) with
 // row = wg.x + wg.y * gx (see steer.wgsl). Each invocation accumulates K_MAX partial dot
-// products over the strided elements i = lid + j * 64; one shared-memory tree reduction
-// ([K_MAX, 64] floats = 4 KiB) then sums all K at once; invocation k < K writes p[t, k].
+// products over the strided elements i = lid + j * WG; one shared-memory tree reduction
+// ([K_MAX, WG] floats = 4 KiB) then sums all K at once; invocation k < K writes p[t, k].
+// K_MAX <= WG is required (checked in readout-pass.ts). The double-brace placeholders are
+// filled by buildWgsl (src/engine/kernels/shader-source.ts).
 
-const WG: u32 = 64u;
-const K_MAX: u32 = 16u;
+// Injected from TS at pipeline creation (readout-pass.ts, src/steering/mode.ts):
+const WG: u32 = {{WG}}u;
+const K_MAX: u32 = {{K_MAX}}u;
 
 struct DirMeta {
   hidden: u32,
@@ -38,9 +41,11 @@ struct Call {
 @group(0) @binding(3) var<uniform> call: Call;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>; // [maxTokens, outStride]
 
-var<workgroup> red: array<f32, 1024>; // [K_MAX, WG] partial sums (K_MAX * WG = 1024)
+// K_MAX partial sums reduced side by side (shaders/reduce.wgsl sums a single float per
+// invocation; here one tree serves all directions at once).
+var<workgroup> red: array<f32, K_MAX * WG>; // [K_MAX, WG] partial sums
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

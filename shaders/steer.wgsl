@@ -8,6 +8,7 @@
 //   mode 2 (clamp)  : h += (target_k - dot(h, u_k)) * u_k  (sets the projection on u_k to target_k)
 //   mode 3 (ablate) : h -= dot(h, u_k) * u_k              (removes the component along u_k)
 // where v_k is the raw direction and u_k = v_k / |v_k| its unit direction (computed on the CPU).
+// The mode codes are MODE_CODE of src/steering/mode.ts, injected below with K_MAX.
 //
 // Buffers (all f32 / u32, little endian):
 //   @binding(0) residual : array<f32>  // [rows, hidden]   read_write, rows >= tokenOffset + tokens
@@ -18,15 +19,20 @@
 //                          Param = { mode: u32, alpha: f32, targetProj: f32, pad: u32 }      16 B
 //   @binding(5) call     : uniform Call       { tokens: u32, tokenOffset: u32, pad, pad } 16 B
 //
-// Dispatch: one workgroup (256 invocations) per token row. Grid (gx, gy, 1) with
+// Dispatch: one workgroup (WG = 256 invocations) per token row. Grid (gx, gy, 1) with
 // row = wg.x + wg.y * gx; gx = min(tokens, maxComputeWorkgroupsPerDimension), gy = ceil(tokens / gx);
 // surplus workgroups of the last grid row exit early. Each invocation keeps the elements
-// i = lid + j * 256 (j < 32) of its row in registers, so hidden <= 256 * 32 = 8192.
-// Dot products use a shared-memory tree reduction over the 256 invocations.
+// i = lid + j * WG (j < PER_THREAD = 32) of its row in registers, so hidden <= HIDDEN_MAX = 8192.
+// Dot products use the shared-memory tree reduction of shaders/reduce.wgsl over the WG invocations.
+// The double-brace placeholders are filled by buildWgsl (src/engine/kernels/shader-source.ts).
 
-const WG: u32 = 256u;
-const K_MAX: u32 = 16u;
-const PER_THREAD: u32 = 32u; // 8192 / WG
+// Injected from TS at pipeline creation (steer-pass.ts, src/steering/mode.ts, steer-params.ts):
+const WG: u32 = {{WG}}u;
+const K_MAX: u32 = {{K_MAX}}u;
+const PER_THREAD: u32 = {{PER_THREAD}}u; // HIDDEN_MAX / WG
+const MODE_ADD: u32 = {{MODE_ADD}}u;
+const MODE_CLAMP: u32 = {{MODE_CLAMP}}u;
+const MODE_ABLATE: u32 = {{MODE_ABLATE}}u;
 
 struct DirMeta {
   hidden: u32,
@@ -35,11 +41,8 @@ struct DirMeta {
   pad1: u32,
 }
 
-struct Param {
-  mode: u32,
-  alpha: f32,
-  targetProj: f32, // `target` is a reserved word in WGSL
-  pad: u32,
+struct Param { // PARAM_FIELDS: mode u32, alpha f32, targetProj f32 (`target` is reserved), pad u32
+{{PARAM_FIELDS}}
 }
 
 struct SteerParams {
@@ -60,24 +63,10 @@ struct Call {
 @group(0) @binding(4) var<uniform> params: SteerParams;
 @group(0) @binding(5) var<uniform> call: Call;
 
-var<workgroup> red: array<f32, WG>; // [WG] partial sums
+// workgroupSum(lid, v) and its scratch `red` [WG] (shaders/reduce.wgsl):
+{{REDUCE}}
 
-// Sum of `v` over the workgroup. Must be called from workgroup-uniform control flow.
-fn workgroupSum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s: u32 = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
-      red[lid] = red[lid] + red[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier(); // red is reused by the next call
-  return total;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -103,7 +92,7 @@ fn main(
   for (var k: u32 = 0u; k < dirs.count; k = k + 1u) {
     let p = params.p[k];
     let vb = k * hidden;
-    if (p.mode == 1u) {
+    if (p.mode == MODE_ADD) {
       if (p.alpha != 0.0) {
         for (var j: u32 = 0u; j < PER_THREAD; j = j + 1u) {
           let i = lid + j * WG;
@@ -112,7 +101,7 @@ fn main(
           }
         }
       }
-    } else if (p.mode == 2u || p.mode == 3u) {
+    } else if (p.mode == MODE_CLAMP || p.mode == MODE_ABLATE) {
       var part: f32 = 0.0;
       for (var j: u32 = 0u; j < PER_THREAD; j = j + 1u) {
         let i = lid + j * WG;
@@ -122,7 +111,7 @@ fn main(
       }
       let d = workgroupSum(lid, part);
       var c: f32 = -d; // ablate
-      if (p.mode == 2u) {
+      if (p.mode == MODE_CLAMP) {
         c = p.targetProj - d; // clamp
       }
       for (var j: u32 = 0u; j < PER_THREAD; j = j + 1u) {

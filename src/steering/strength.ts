@@ -2,7 +2,7 @@
  * Steering strength <-> kernel parameter conversions (pure).
  *
  * Strength is measured in units of a layer's typical residual norm (mean per-token L2 norm of
- * the residual at that layer, measured once per model with the residual_norm kernel), so
+ * the residual at that layer, measured once per model with the norm kernel), so
  * strength 1.0 moves the residual by about its own typical size.
  */
 

@@ -13,7 +13,7 @@ import { createBuffer } from '../kernels/gpu-buffers';
 import { PcaPass } from '../kernels/pca-pass';
 import { ReadoutPass } from '../kernels/readout-pass';
 import { StatsPass } from '../kernels/stats-pass';
-import { fixSignTowardHigh } from '../kernels/stats-reference';
+import { fixSignTowardHigh } from '../kernels/pca-ref';
 import type { OrtTensor } from '../runtime/ort';
 import { dot, unitVector } from '../../steering/vector';
 import { meanDifference, pcaDirection } from '../../traits/extract-math';

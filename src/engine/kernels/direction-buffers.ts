@@ -8,7 +8,7 @@
  */
 import { K_MAX } from '../../steering/mode';
 import { unitVector } from '../../steering/vector';
-import { checkVectors, HIDDEN_MAX } from './directions';
+import { checkVectors, HIDDEN_MAX } from './steer-params';
 import { createBuffer } from './gpu-buffers';
 
 export class DirectionBuffers {

@@ -1,8 +1,14 @@
-/** Residual-stream kernels: steering, trait readout and norms (WGSL + CPU references). */
+/**
+ * Our WGSL kernels, one trio per stem: shaders/<stem>.wgsl · <stem>-pass.ts (records it) ·
+ * <stem>-ref.ts (its CPU twin). Stems: steer, readout, norm (residual stream), stats, pca
+ * (trait extraction). Constants and shared snippets are injected by shader-source.ts.
+ */
 export { DirectionBuffers } from './direction-buffers';
-export { checkParams, checkVectors, HIDDEN_MAX, packParams, PARAM_BYTES, type SteerParam } from './directions';
+export { checkParams, checkVectors, HIDDEN_MAX, packParams, PARAM_BYTES, type SteerParam } from './steer-params';
 export { createBuffer, createBufferWithData, padSize, readBuffer, rowGrid, UniformCache } from './gpu-buffers';
 export { NormPass, type NormPassOptions } from './norm-pass';
+export { normRef } from './norm-ref';
 export { ReadoutPass, type ReadoutEncodeOptions } from './readout-pass';
-export { normRef, readoutRef, steerRef } from './reference';
+export { readoutRef } from './readout-ref';
 export { SteerPass, type PassOptions } from './steer-pass';
+export { steerRef } from './steer-ref';

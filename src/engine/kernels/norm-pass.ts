@@ -1,10 +1,17 @@
 /**
- * NormPass: records shaders/residual_norm.wgsl — per-token L2 norms of residual rows
+ * NormPass: records shaders/norm.wgsl — per-token L2 norms of residual rows
  * `// [rows, hidden]` f32 into `out // [maxTokens]` f32 (used to measure typical residual norms).
  */
-import normWgsl from '../../../shaders/residual_norm.wgsl?raw';
+import normWgsl from '../../../shaders/norm.wgsl?raw';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
+import { buildWgsl, REDUCE_WGSL } from './shader-source';
+
+/** Invocations per norm workgroup (one workgroup per token row; a power of two for the tree). */
+export const NORM_WG = 256;
+
+/** shaders/norm.wgsl with its workgroup size and reduction filled in from TS. */
+export const NORM_SOURCE = buildWgsl('norm', normWgsl, { WG: NORM_WG, REDUCE: REDUCE_WGSL });
 
 export interface NormPassOptions {
   /** Hidden size (row length) of the residual (any size >= 1). */
@@ -30,7 +37,7 @@ export class NormPass {
     this.hidden = opts.hidden;
     this.label = opts.label ?? 'residualNorm';
     this.maxPerDim = opts.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
-    this.kernel = buildKernel(device, this.label, normWgsl, ['read-only-storage', 'uniform', 'storage']);
+    this.kernel = buildKernel(device, this.label, NORM_SOURCE, ['read-only-storage', 'uniform', 'storage']);
     this.calls = new UniformCache(device, `${this.label}.call`);
   }
 
@@ -47,15 +54,7 @@ export class NormPass {
     checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
     checkStorage(out, (outOffset + tokens) * 4, 'norm output');
     if (tokens === 0) return;
-    dispatchRows(
-      this.device,
-      encoder,
-      this.label,
-      this.kernel,
-      [residual, this.calls.get([tokens, tokenOffset, this.hidden, outOffset]), out],
-      tokens,
-      this.maxPerDim,
-    );
+    dispatchRows(encoder, this.label, this.kernel, [residual, this.calls.get([tokens, tokenOffset, this.hidden, outOffset]), out], tokens, this.maxPerDim);
   }
 
   /** Free GPU buffers. Only after submitted work no longer needs them. */

@@ -1,13 +1,22 @@
 /**
- * PcaPass: records shaders/pca_power.wgsl — the first principal component of the paired
+ * PcaPass: records shaders/pca.wgsl — the first principal component of the paired
  * differences `diffs // [maxPairs, layers, hidden]` of every layer by a fixed number of
  * power-iteration steps from a deterministic start (see the shader header). Owns two
  * ping-pong vectors `// [layers, hidden]` f32; encode() returns the one holding the result
  * (unit length per layer, sign not yet fixed).
  */
-import pcaWgsl from '../../../shaders/pca_power.wgsl?raw';
-import { HIDDEN_MAX } from './directions';
+import pcaWgsl from '../../../shaders/pca.wgsl?raw';
+import { HIDDEN_MAX } from './steer-params';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
+import { buildWgsl, REDUCE_WGSL } from './shader-source';
+
+/** Invocations per PCA workgroup (one workgroup per layer; a power of two for the tree). */
+export const PCA_WG = 256;
+/** Elements each invocation keeps in registers: extracted vectors must fit the steer kernel. */
+export const PCA_PER_THREAD = HIDDEN_MAX / PCA_WG;
+
+/** shaders/pca.wgsl with its workgroup size, register count and reduction filled in from TS. */
+export const PCA_SOURCE = buildWgsl('pca', pcaWgsl, { WG: PCA_WG, PER_THREAD: PCA_PER_THREAD, REDUCE: REDUCE_WGSL });
 
 export interface PcaPassOptions {
   hidden: number;
@@ -66,7 +75,7 @@ export class PcaPass {
       label: `${this.label}.step.layout`,
       entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'read-only-storage'), entry(3, 'storage'), entry(4, 'uniform')],
     });
-    const module = device.createShaderModule({ label: `${this.label}.shader`, code: pcaWgsl });
+    const module = device.createShaderModule({ label: `${this.label}.shader`, code: PCA_SOURCE });
     const pipeline = (layout: GPUBindGroupLayout, entryPoint: string): GPUComputePipeline =>
       device.createComputePipeline({
         label: `${this.label}.${entryPoint}.pipeline`,

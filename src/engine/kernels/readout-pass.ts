@@ -6,7 +6,17 @@ import readoutWgsl from '../../../shaders/readout.wgsl?raw';
 import { DirectionBuffers } from './direction-buffers';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
+import { buildWgsl } from './shader-source';
 import type { PassOptions } from './steer-pass';
+import { K_MAX } from '../../steering/mode';
+
+/** Invocations per readout workgroup (one workgroup per token row). */
+export const READOUT_WG = 64;
+// Invocation k writes direction k's projection, so every direction needs an invocation.
+if (K_MAX > READOUT_WG) throw new Error(`readout.wgsl needs K_MAX (${K_MAX}) <= READOUT_WG (${READOUT_WG})`);
+
+/** shaders/readout.wgsl with its constants filled in from TS. */
+export const READOUT_SOURCE = buildWgsl('readout', readoutWgsl, { WG: READOUT_WG, K_MAX });
 
 export interface ReadoutEncodeOptions {
   /** First residual row to read (default 0). */
@@ -35,7 +45,7 @@ export class ReadoutPass {
     this.directions = opts.directions ?? new DirectionBuffers(device, opts.hidden, `${this.label}.directions`);
     if (this.directions.hidden !== this.hidden) throw new RangeError('directions.hidden != hidden');
 
-    this.kernel = buildKernel(device, this.label, readoutWgsl, ['read-only-storage', 'read-only-storage', 'uniform', 'uniform', 'storage']);
+    this.kernel = buildKernel(device, this.label, READOUT_SOURCE, ['read-only-storage', 'read-only-storage', 'uniform', 'uniform', 'storage']);
     this.calls = new UniformCache(device, `${this.label}.call`);
   }
 
@@ -69,7 +79,6 @@ export class ReadoutPass {
     checkStorage(out, (outOffsetRows + tokens) * outStride * 4, 'readout output');
     if (tokens === 0 || outStride === 0) return;
     dispatchRows(
-      this.device,
       encoder,
       this.label,
       this.kernel,

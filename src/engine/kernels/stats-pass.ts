@@ -1,5 +1,5 @@
 /**
- * StatsPass: records shaders/extract_stats.wgsl — trait-extraction accumulators on the GPU.
+ * StatsPass: records shaders/stats.wgsl — trait-extraction accumulators on the GPU.
  * Owns, for `layers` layers of `hidden` floats and up to `maxPairs` contrastive pairs:
  *   sums     // [2 (high, low), layers, hidden] f32  sum of pooled rows per class
  *   diffs    // [maxPairs, layers, hidden] f32       pooled high − pooled low per pair
@@ -8,9 +8,10 @@
  * is pooled over a contiguous range of token positions and added in by encodeAccumulate().
  * Nothing here reads back: callers copy meanDiff (per-layer vectors) when they need it.
  */
-import statsWgsl from '../../../shaders/extract_stats.wgsl?raw';
-import { HIDDEN_MAX } from './directions';
+import statsWgsl from '../../../shaders/stats.wgsl?raw';
+import { HIDDEN_MAX } from './steer-params';
 import { checkStorage, checkU32, createBuffer, rowGrid, UniformCache } from './gpu-buffers';
+import { buildWgsl } from './shader-source';
 
 export interface StatsPassOptions {
   hidden: number;
@@ -35,7 +36,11 @@ export interface AccumulateOptions {
   pair?: number;
 }
 
-const WG = 64;
+/** Invocations per stats workgroup (one invocation per element); also sizes the grids below. */
+export const STATS_WG = 64;
+
+/** shaders/stats.wgsl with its workgroup size filled in from TS. */
+export const STATS_SOURCE = buildWgsl('stats', statsWgsl, { WG: STATS_WG });
 
 export class StatsPass {
   readonly hidden: number;
@@ -92,7 +97,7 @@ export class StatsPass {
       label: `${this.label}.finalize.layout`,
       entries: [entry(1, 'storage'), entry(4, 'storage'), entry(5, 'uniform')],
     });
-    const module = device.createShaderModule({ label: `${this.label}.shader`, code: statsWgsl });
+    const module = device.createShaderModule({ label: `${this.label}.shader`, code: STATS_SOURCE });
     const pipeline = (layout: GPUBindGroupLayout, entryPoint: string): GPUComputePipeline =>
       device.createComputePipeline({
         label: `${this.label}.${entryPoint}.pipeline`,
@@ -135,7 +140,7 @@ export class StatsPass {
         { binding: 3, resource: { buffer: this.calls.get(words) } },
       ],
     });
-    const [gx, gy] = rowGrid(Math.ceil(this.hidden / WG), this.maxPerDim);
+    const [gx, gy] = rowGrid(Math.ceil(this.hidden / STATS_WG), this.maxPerDim);
     const pass = encoder.beginComputePass({ label: `${this.label}.accumulate.pass` });
     pass.setPipeline(this.accPipeline);
     pass.setBindGroup(0, bindGroup);
@@ -156,7 +161,7 @@ export class StatsPass {
         { binding: 5, resource: { buffer: this.finCalls.get([this.hidden, this.layers, nHigh, nLow]) } },
       ],
     });
-    const [gx, gy] = rowGrid(Math.ceil((this.layers * this.hidden) / WG), this.maxPerDim);
+    const [gx, gy] = rowGrid(Math.ceil((this.layers * this.hidden) / STATS_WG), this.maxPerDim);
     const pass = encoder.beginComputePass({ label: `${this.label}.finalize.pass` });
     pass.setPipeline(this.finPipeline);
     pass.setBindGroup(0, bindGroup);

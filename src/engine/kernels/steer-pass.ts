@@ -4,10 +4,23 @@
  */
 import steerWgsl from '../../../shaders/steer.wgsl?raw';
 import { DirectionBuffers } from './direction-buffers';
-import { K_MAX } from '../../steering/mode';
-import { packParams, type SteerParam } from './directions';
+import { K_MAX, MODE_CODE } from '../../steering/mode';
+import { packParams, PARAM_BYTES, PARAM_FIELDS, STEER_PER_THREAD, STEER_WG, type SteerParam } from './steer-params';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
+import { buildWgsl, REDUCE_WGSL, wgslFields } from './shader-source';
+
+/** shaders/steer.wgsl with its constants, Param struct and reduction filled in from TS. */
+export const STEER_SOURCE = buildWgsl('steer', steerWgsl, {
+  WG: STEER_WG,
+  K_MAX,
+  PER_THREAD: STEER_PER_THREAD,
+  MODE_ADD: MODE_CODE.add,
+  MODE_CLAMP: MODE_CODE.clamp,
+  MODE_ABLATE: MODE_CODE.ablate,
+  PARAM_FIELDS: wgslFields(PARAM_FIELDS),
+  REDUCE: REDUCE_WGSL,
+});
 
 export interface PassOptions {
   /** Hidden size (row length) of the residual, 1..8192. */
@@ -41,8 +54,8 @@ export class SteerPass {
     this.directions = opts.directions ?? new DirectionBuffers(device, opts.hidden, `${this.label}.directions`);
     if (this.directions.hidden !== this.hidden) throw new RangeError('directions.hidden != hidden');
 
-    this.kernel = buildKernel(device, this.label, steerWgsl, ['storage', 'read-only-storage', 'read-only-storage', 'uniform', 'uniform', 'uniform']);
-    this.params = createBuffer(device, `${this.label}.params [${K_MAX}]`, K_MAX * 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.kernel = buildKernel(device, this.label, STEER_SOURCE, ['storage', 'read-only-storage', 'read-only-storage', 'uniform', 'uniform', 'uniform']);
+    this.params = createBuffer(device, `${this.label}.params [${K_MAX}]`, K_MAX * PARAM_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.calls = new UniformCache(device, `${this.label}.call`);
     this.setParams([]);
   }
@@ -67,7 +80,6 @@ export class SteerPass {
     checkStorage(residual, (tokenOffset + tokens) * this.hidden * 4, 'residual');
     if (tokens === 0) return;
     dispatchRows(
-      this.device,
       encoder,
       this.label,
       this.kernel,

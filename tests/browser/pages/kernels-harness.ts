@@ -1,5 +1,5 @@
 /**
- * Browser harness for tests/browser/kernels.test.ts: runs the WGSL kernel passes on a real
+ * Browser harness for tests/browser/engine/kernels/{steer,readout,norm}.test.ts: runs the WGSL kernel passes on a real
  * WebGPU device (SwiftShader in CI) and returns plain JSON. Float arrays travel as base64 of
  * their little-endian f32 bytes so comparisons can be bit-exact (JSON would lose -0, NaN).
  */

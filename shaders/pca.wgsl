@@ -1,4 +1,4 @@
-// pca_power.wgsl — first principal component of the paired differences, per layer, by power
+// pca.wgsl — first principal component of the paired differences, per layer, by power
 // iteration on the GPU (the differences never leave it).
 //
 // For layer l let D be the [pairs, hidden] matrix of paired differences diffs[p, l, :] and
@@ -21,14 +21,16 @@
 //   @binding(4) call     : uniform Call { hidden, layers, pairs, center: u32 } 16 B
 // `pca_init` uses bindings 1, 3, 4; `pca_step` uses all five.
 //
-// Dispatch: one workgroup (256 invocations) per layer, grid (layers, 1, 1). Invocation lid
-// owns elements i = lid + j * 256 (j < 32, so hidden <= 8192) and keeps its part of the
-// product in registers. For each pair p, the projection X[p]·vIn is a shared-memory tree
-// reduction; every invocation then adds that scalar times its elements of X[p]. The norm
-// is one more tree reduction.
+// Dispatch: one workgroup (WG = 256 invocations) per layer, grid (layers, 1, 1). Invocation
+// lid owns elements i = lid + j * WG (j < PER_THREAD = 32, so hidden <= HIDDEN_MAX = 8192) and
+// keeps its part of the product in registers. For each pair p, the projection X[p]·vIn is the
+// shared-memory tree reduction of shaders/reduce.wgsl; every invocation then adds that scalar
+// times its elements of X[p]. The norm is one more tree reduction. The double-brace
+// placeholders are filled by buildWgsl (src/engine/kernels/shader-source.ts).
 
-const WG: u32 = 256u;
-const PER_THREAD: u32 = 32u; // 8192 / WG
+// Injected from TS at pipeline creation (pca-pass.ts, steer-params.ts):
+const WG: u32 = {{WG}}u;
+const PER_THREAD: u32 = {{PER_THREAD}}u; // HIDDEN_MAX / WG
 
 struct Call {
   hidden: u32,
@@ -43,20 +45,10 @@ struct Call {
 @group(0) @binding(3) var<storage, read_write> vOut: array<f32>;   // [layers, hidden]
 @group(0) @binding(4) var<uniform> call: Call;
 
-var<workgroup> red: array<f32, WG>; // [WG] partial sums
+// workgroupSum(lid, v) and its scratch `red` [WG] (shaders/reduce.wgsl):
+{{REDUCE}}
 
-// Tree-reduce red[0..WG) into red[0]; every invocation must call it (uniform control flow).
-fn reduce(lid: u32) {
-  workgroupBarrier();
-  for (var s: u32 = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
-      red[lid] = red[lid] + red[lid + s];
-    }
-    workgroupBarrier();
-  }
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn pca_init(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let l = wg.x;
   if (l >= call.layers) {
@@ -68,9 +60,8 @@ fn pca_init(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
     let m = meanDiff[base + i];
     ss = ss + m * m;
   }
-  red[lid] = ss;
-  reduce(lid);
-  let generic = call.center != 0u || red[0] == 0.0;
+  let mm = workgroupSum(lid, ss); // |mu|^2
+  let generic = call.center != 0u || mm == 0.0;
   for (var i: u32 = lid; i < call.hidden; i = i + WG) {
     if (generic) {
       vOut[base + i] = 1.0 + f32((i * 7919u) % 13u) / 13.0;
@@ -80,7 +71,7 @@ fn pca_init(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn pca_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let l = wg.x;
   if (l >= call.layers) {
@@ -102,10 +93,7 @@ fn pca_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
         part = part + (diffs[row + i] - c * meanDiff[base + i]) * vIn[base + i];
       }
     }
-    red[lid] = part;
-    reduce(lid);
-    let proj = red[0];
-    workgroupBarrier(); // everyone has read red[0] before the next pair overwrites it
+    let proj = workgroupSum(lid, part);
     for (var j: u32 = 0u; j < PER_THREAD; j = j + 1u) {
       let i = lid + j * WG;
       if (i < hidden) {
@@ -117,9 +105,7 @@ fn pca_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   for (var j: u32 = 0u; j < PER_THREAD; j = j + 1u) {
     ss = ss + w[j] * w[j];
   }
-  red[lid] = ss;
-  reduce(lid);
-  let norm = sqrt(red[0]);
+  let norm = sqrt(workgroupSum(lid, ss));
   for (var j: u32 = 0u; j < PER_THREAD; j = j + 1u) {
     let i = lid + j * WG;
     if (i < hidden) {

@@ -1,4 +1,4 @@
-// extract_stats.wgsl — trait-extraction statistics of the residual stream, kept on the GPU.
+// stats.wgsl — trait-extraction statistics of the residual stream, kept on the GPU.
 //
 // Entry point `accumulate` (one call per prompt and layer): pools the residual rows
 // [first, first + count) of one prompt at layer `layer` into their mean, then
@@ -20,12 +20,14 @@
 //   @binding(5) fin      : uniform FinCall { hidden, layers, nHigh, nLow: u32 } 16 B
 // `accumulate` uses bindings 0-3, `finalize_mean` uses 1, 4 and 5.
 //
-// Dispatch: one invocation per element, workgroups of 64, grid (gx, gy, 1) with
-// index = (wg.x + wg.y * gx) * 64 + lid (2D only past maxComputeWorkgroupsPerDimension).
+// Dispatch: one invocation per element, workgroups of WG = 64, grid (gx, gy, 1) with
+// index = (wg.x + wg.y * gx) * WG + lid (2D only past maxComputeWorkgroupsPerDimension).
 // `accumulate` covers hidden elements, `finalize_mean` layers * hidden. No reductions:
 // every element is owned by exactly one invocation, so results do not depend on grid shape.
+// The double-brace placeholders are filled by buildWgsl (src/engine/kernels/shader-source.ts).
 
-const WG: u32 = 64u;
+// Injected from TS at pipeline creation (stats-pass.ts, which sizes the grid with the same WG):
+const WG: u32 = {{WG}}u;
 
 struct AccCall {
   hidden: u32,
@@ -52,7 +54,7 @@ struct FinCall {
 @group(0) @binding(4) var<storage, read_write> meanDiff: array<f32>; // [layers, hidden]
 @group(0) @binding(5) var<uniform> fin: FinCall;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn accumulate(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -79,7 +81,7 @@ fn accumulate(
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn finalize_mean(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

@@ -1,4 +1,4 @@
-// residual_norm.wgsl — per-token L2 norm of the residual stream.
+// norm.wgsl — per-token L2 norm of the residual stream.
 //
 // Computes n[t] = sqrt(sum_i h[tokenOffset + t, i]^2) for t < tokens and writes it to
 // out[outOffset + t]. Used to measure a layer's typical residual norm (mean of n over the
@@ -9,11 +9,14 @@
 //   @binding(1) call     : uniform Call { tokens, tokenOffset, hidden, outOffset: u32 } 16 B
 //   @binding(2) out      : array<f32>  // [maxTokens] read_write
 //
-// Dispatch: one workgroup (256 invocations) per token row, grid (gx, gy, 1) with
-// row = wg.x + wg.y * gx (see steer.wgsl). Strided sum of squares per invocation, then a
-// shared-memory tree reduction; invocation 0 writes the square root.
+// Dispatch: one workgroup (WG = 256 invocations) per token row, grid (gx, gy, 1) with
+// row = wg.x + wg.y * gx (see steer.wgsl). Strided sum of squares per invocation, then the
+// shared-memory tree reduction of shaders/reduce.wgsl; invocation 0 writes the square root.
+// No hidden limit (nothing is kept in registers). The double-brace placeholders are filled
+// by buildWgsl (src/engine/kernels/shader-source.ts).
 
-const WG: u32 = 256u;
+// Injected from TS at pipeline creation (norm-pass.ts):
+const WG: u32 = {{WG}}u;
 
 struct Call {
   tokens: u32,
@@ -26,9 +29,10 @@ struct Call {
 @group(0) @binding(1) var<uniform> call: Call;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>; // [maxTokens]
 
-var<workgroup> red: array<f32, WG>; // [WG] partial sums of squares
+// workgroupSum(lid, v) and its scratch `red` [WG] (shaders/reduce.wgsl):
+{{REDUCE}}
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -44,15 +48,8 @@ fn main(
     let x = residual[base + i];
     acc = acc + x * x;
   }
-  red[lid] = acc;
-  workgroupBarrier();
-  for (var s: u32 = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
-      red[lid] = red[lid] + red[lid + s];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroupSum(lid, acc);
   if (lid == 0u) {
-    out[call.outOffset + row] = sqrt(red[0]);
+    out[call.outOffset + row] = sqrt(total);
   }
 }
