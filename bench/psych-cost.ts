@@ -29,9 +29,12 @@ if (!parsed.ok) throw new Error(parsed.error);
 const items = parsed.set.items.slice(0, maxItems);
 const templates = INVENTORY_TEMPLATES.filter((t) => !t.onlyForModel);
 const prompts = inventoryCells(items, templates, ORDERS, null).map((c) => c.prompt);
-const judge = judgeCells('I had a quiet weekend and read a book.', [{ traitId: 'openness', high: 'curious and imaginative' }], JUDGE_TEMPLATES.slice(0, 1), ORDERS).map(
-  (c) => c.prompt,
-);
+const judge = judgeCells(
+  'I had a quiet weekend and read a book.',
+  [{ traitId: 'openness', high: 'curious and imaginative' }],
+  JUDGE_TEMPLATES.slice(0, 1),
+  ORDERS,
+).map((c) => c.prompt);
 
 await ensureTestModels('.models');
 const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'warn' });

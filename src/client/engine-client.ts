@@ -2,7 +2,21 @@
  * The UI's typed client for the engine worker. UI code talks to this only; it never touches
  * onnxruntime-web or GPU objects.
  */
-import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, Request, Response, TokenEvent, WireError, WireVector, ExtractProgress, ExtractRequest, ExtractResult } from '../protocol/messages';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  ModelInfo,
+  ModelSource,
+  ProgressInfo,
+  Request,
+  Response,
+  TokenEvent,
+  WireError,
+  WireVector,
+  ExtractProgress,
+  ExtractRequest,
+  ExtractResult,
+} from '../protocol/messages';
 import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from '../protocol/psychometrics';
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';

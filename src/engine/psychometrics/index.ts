@@ -49,7 +49,12 @@ export interface ReadoutSlot {
   slot: number;
 }
 
-export async function rereadReply(m: LoadedModel, plans: readonly LayerPlan[], readouts: readonly ReadoutSlot[], request: RereadRequest): Promise<RereadResult> {
+export async function rereadReply(
+  m: LoadedModel,
+  plans: readonly LayerPlan[],
+  readouts: readonly ReadoutSlot[],
+  request: RereadRequest,
+): Promise<RereadResult> {
   const prompt = m.tokenizer.encodeChat(request.messages);
   const reply = m.tokenizer.encode(request.reply);
   if (reply.length === 0) return { projections: {}, replyTokens: 0 };

@@ -33,7 +33,13 @@ export interface ScoreOptions {
  * `tokens` (= encode(text)). With `space`, " A" is tried first and "A" when the spaced forms do
  * not give distinct first tokens (byte-level vocabularies without merged " A").
  */
-export function resolveLabels(tok: ChatTokenizer, text: string, tokens: readonly number[], labels: readonly string[], space: boolean): { texts: string[]; ids: number[] } {
+export function resolveLabels(
+  tok: ChatTokenizer,
+  text: string,
+  tokens: readonly number[],
+  labels: readonly string[],
+  space: boolean,
+): { texts: string[]; ids: number[] } {
   const forms = space ? [' ', ''] : ['', ' '];
   const problems: string[] = [];
   for (const pre of forms) {

@@ -192,7 +192,9 @@ export function parseCsvItems(text: string, fileName = 'item file'): ItemFileRes
   const cFacet = col(['facet', 'subscale']);
   const missing = [cText < 0 ? 'text' : '', cTrait < 0 ? 'trait' : '', cKey < 0 ? 'key' : ''].filter(Boolean);
   if (missing.length) {
-    return fail(`${fileName}: the header row must name the columns text, trait and key (optional facet); missing ${missing.join(', ')} (found: ${rows[0].join(', ')})`);
+    return fail(
+      `${fileName}: the header row must name the columns text, trait and key (optional facet); missing ${missing.join(', ')} (found: ${rows[0].join(', ')})`,
+    );
   }
   const warnings: string[] = [];
   const items: Item[] = [];

@@ -89,7 +89,11 @@ export function measureOf(step: SweepStep | PersonaPoint, m: MeasureName, trait:
 }
 
 /** matrix[i][j] = slope of trait j's `measure` per unit strength of swept trait i. */
-export function crossTraitMatrix(result: SweepResult, measure: MeasureName, traits: readonly string[]): { swept: string[]; traits: string[]; slopes: number[][] } {
+export function crossTraitMatrix(
+  result: SweepResult,
+  measure: MeasureName,
+  traits: readonly string[],
+): { swept: string[]; traits: string[]; slopes: number[][] } {
   const swept = result.config.traits.filter((t) => result.steps.some((s) => s.trait === t));
   const slopes = swept.map((i) => {
     const steps = result.steps.filter((s) => s.trait === i);
@@ -107,7 +111,7 @@ export function crossTraitMatrix(result: SweepResult, measure: MeasureName, trai
 export function ranks(xs: readonly number[]): number[] {
   const idx = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
   const out = new Array<number>(xs.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
     const r = (i + j) / 2 + 1;

@@ -90,8 +90,7 @@ export const INVENTORY_TEMPLATES: readonly PromptTemplate[] = [
     binding: 'position',
     labels: ['A', 'B', 'C', 'D', 'E'],
     options: ACCURACY,
-    user:
-      'Below is a statement about you. Pick the option that says how accurately it describes you, and reply with its letter only.\n\nOptions:\n{options}\n\nStatement: "{item}"',
+    user: 'Below is a statement about you. Pick the option that says how accurately it describes you, and reply with its letter only.\n\nOptions:\n{options}\n\nStatement: "{item}"',
     optionLine: '({label}) {text}',
     answerPrefix: 'Answer: (',
     labelSpace: false,

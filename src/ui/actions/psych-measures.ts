@@ -7,7 +7,15 @@ import type { ResultRow } from '../../traits/psychometrics/export';
 import type { Item } from '../../traits/psychometrics/items';
 import { expectedValue, judgeScores, keyedScore, renormalise, traitScores, type TraitScore } from '../../traits/psychometrics/scoring';
 import type { Measure } from '../../traits/psychometrics/sweep';
-import { INVENTORY_TEMPLATES, inventoryCells, judgeCells, judgeTemplatesFor, templatesFor, type JudgeTrait, type Order } from '../../traits/psychometrics/templates';
+import {
+  INVENTORY_TEMPLATES,
+  inventoryCells,
+  judgeCells,
+  judgeTemplatesFor,
+  templatesFor,
+  type JudgeTrait,
+  type Order,
+} from '../../traits/psychometrics/templates';
 import type { OptionPrompt, ScoreOptionsResult } from '../../protocol/psychometrics';
 import type { ChatMessage } from '../../shared/chat';
 import { GREEDY } from '../../shared/sampling';
@@ -75,7 +83,8 @@ export function traitFile(id: string): Promise<TraitDataset | null> {
 
 async function judgeTraits(ctx: ActionContext, only?: readonly string[]): Promise<JudgeTrait[]> {
   const out: JudgeTrait[] = [];
-  for (const t of visibleTraits(ctx).filter((x) => !only || only.includes(x.traitId))) out.push({ traitId: t.traitId, high: (await traitFile(t.traitId))?.high ?? t.label.toLowerCase() });
+  for (const t of visibleTraits(ctx).filter((x) => !only || only.includes(x.traitId)))
+    out.push({ traitId: t.traitId, high: (await traitFile(t.traitId))?.high ?? t.label.toLowerCase() });
   return out;
 }
 
@@ -94,7 +103,12 @@ export function currentStrengths(ctx: ActionContext): Record<string, number> {
   );
 }
 
-function scoreAll(ctx: ActionContext, prompts: OptionPrompt[], steering: 'current' | 'off', progress?: (done: number, total: number) => void): Promise<ScoreOptionsResult> {
+function scoreAll(
+  ctx: ActionContext,
+  prompts: OptionPrompt[],
+  steering: 'current' | 'off',
+  progress?: (done: number, total: number) => void,
+): Promise<ScoreOptionsResult> {
   if (!ctx.engine.scoreOptions) throw new Error('This engine cannot score options.');
   return ctx.engine.scoreOptions({ prompts, steering }, (p) => progress?.(p.done, p.total));
 }
@@ -165,7 +179,12 @@ export async function administer(
 }
 
 /** Re-read and judge of one reply by the unsteered model; the re-read calibrated like the inside score. */
-export async function behaviour(ctx: ActionContext, context: ChatMessage[], reply: string, judgeOnly?: readonly string[]): Promise<{ reread: Record<string, number>; judge: Record<string, Measure> }> {
+export async function behaviour(
+  ctx: ActionContext,
+  context: ChatMessage[],
+  reply: string,
+  judgeOnly?: readonly string[],
+): Promise<{ reread: Record<string, number>; judge: Record<string, Measure> }> {
   const cal = calibrations(ctx);
   if (!ctx.engine.reread) throw new Error('This engine cannot re-read replies.');
   const rr = await ctx.engine.reread({ messages: context, reply });
@@ -193,7 +212,11 @@ export function chatContext(ctx: ActionContext, upTo: number): ChatMessage[] {
 }
 
 /** One greedy probe reply under the engine's steering; inside = mean calibrated post-steering projection. */
-export async function probe(ctx: ActionContext, system: string | null, prompt: string): Promise<{ reply: string; inside: Record<string, number>; context: ChatMessage[] }> {
+export async function probe(
+  ctx: ActionContext,
+  system: string | null,
+  prompt: string,
+): Promise<{ reply: string; inside: Record<string, number>; context: ChatMessage[] }> {
   const context: ChatMessage[] = [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: prompt }];
   const points: TokenPoint[] = [];
   const it = ctx.engine.generate({ messages: context, sampling: GREEDY, maxNewTokens: state(ctx).maxNewTokens, reuseCache: false });

@@ -9,7 +9,21 @@ import { parseItemFile } from '../../traits/psychometrics/items';
 import { strengthGrid, type PersonaPoint, type SweepResult, type SweepStep } from '../../traits/psychometrics/sweep';
 import { meanProfile } from '../scores';
 import { message, state, type ActionContext } from './context';
-import { administer, abortError, behaviour, calibrations, chatContext, currentStrengths, isAbort, measure, probe, psychBusy, settingsWith, traitFile, visibleTraits } from './psych-measures';
+import {
+  administer,
+  abortError,
+  behaviour,
+  calibrations,
+  chatContext,
+  currentStrengths,
+  isAbort,
+  measure,
+  probe,
+  psychBusy,
+  settingsWith,
+  traitFile,
+  visibleTraits,
+} from './psych-measures';
 import { pushSteering } from './steering';
 
 export const ITEMS_URL = `${import.meta.env.BASE_URL}psychometrics/items.json`;
@@ -152,7 +166,14 @@ export async function runSweep(ctx: ActionContext): Promise<void> {
           state(ctx).psychProgress(`Sweep ${done + 1}/${total}: ${trait} at ${strength}: probe reply and its measures`, done, total);
           const p = await probe(ctx, null, cfg.probe);
           const b = await behaviour(ctx, p.context, p.reply, judgeOnly);
-          const step: SweepStep = { trait, strength, inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])), ...b, inside: p.inside, replies: [p.reply] };
+          const step: SweepStep = {
+            trait,
+            strength,
+            inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])),
+            ...b,
+            inside: p.inside,
+            replies: [p.reply],
+          };
           result.steps.push(step);
           done++;
           state(ctx).putSweep({ ...result, steps: [...result.steps] });
@@ -234,7 +255,11 @@ export function exportInventory(ctx: ActionContext, format: 'csv' | 'json', what
     return null;
   }
   const text = format === 'csv' ? toCsv(rows) : toJson(rows);
-  return { name: `traitlab-${what}-${fileBase(rows[0].model)}.${format}`, bytes: new TextEncoder().encode(text), mime: format === 'csv' ? 'text/csv' : 'application/json' };
+  return {
+    name: `traitlab-${what}-${fileBase(rows[0].model)}.${format}`,
+    bytes: new TextEncoder().encode(text),
+    mime: format === 'csv' ? 'text/csv' : 'application/json',
+  };
 }
 
 export function exportSweep(r: SweepResult): Download {

@@ -57,13 +57,11 @@ export function InventoryPanel({ actions }: { actions: Actions }) {
     <section className="panel" aria-labelledby="inventory-h">
       <h2 id="inventory-h">Self-report (inventory)</h2>
       <p className="hint">
-        Each item is asked with five labelled options; the answer is read from the next-token probabilities of the option labels (nothing is sampled), in
-        both option orders and every chosen template.
+        Each item is asked with five labelled options; the answer is read from the next-token probabilities of the option labels (nothing is sampled), in both
+        option orders and every chosen template.
       </p>
       <div className="row">
-        <span data-testid="items-source">
-          {items ? `${items.items.length} items (${source})` : 'No items loaded'}
-        </span>
+        <span data-testid="items-source">{items ? `${items.items.length} items (${source})` : 'No items loaded'}</span>
         <label className="file">
           Import item file
           <input

@@ -50,7 +50,12 @@ beforeAll(async () => {
   items = parsed.set.items.filter((i) => i.trait === TRAIT);
   browser = await launchBrowser();
   page = await browser.open('/tests/browser/pages/psych.html');
-  const info = await call<{ typicalNorm: Record<number, number> }>('load', { model: PLANTED.modelId, remoteHost: `${baseUrl()}/hub/`, dtype: 'fp32', cutLayers: [P] });
+  const info = await call<{ typicalNorm: Record<number, number> }>('load', {
+    model: PLANTED.modelId,
+    remoteHost: `${baseUrl()}/hub/`,
+    dtype: 'fp32',
+    cutLayers: [P],
+  });
   typical = info.typicalNorm[P];
   await call('setVectors', [{ traitId: TRAIT, layers: { [P]: Array.from(PLANTED.direction) } }]);
 });
@@ -107,7 +112,12 @@ describe('engine measurement paths on the planted model', () => {
   it('the judge and the re-read run with steering off: they do not see the steering', async () => {
     const reply = 'What a sunny day, I feel happy and glad.';
     const context = [{ role: 'user' as const, content: 'How are you?' }];
-    const judge = judgeCells(reply, [{ traitId: TRAIT, high: 'cheerful' }], JUDGE_TEMPLATES.filter((t) => t.id === 'judge-mood'), ['normal']).map((c) => c.prompt);
+    const judge = judgeCells(
+      reply,
+      [{ traitId: TRAIT, high: 'cheerful' }],
+      JUDGE_TEMPLATES.filter((t) => t.id === 'judge-mood'),
+      ['normal'],
+    ).map((c) => c.prompt);
     const run = async (strength: number) => {
       await steer(strength);
       const off = await call<ScoreOptionsResult>('scoreOptions', judge, 'off');
@@ -135,9 +145,10 @@ describe('engine measurement paths on the planted model', () => {
     const bad: OptionPrompt = { messages: [{ role: 'user', content: 'Pick.' }], answerPrefix: 'Answer:', labels: ['yes', 'yes!'], labelSpace: true };
     const err = await page.evaluate(
       (p) =>
-        (window as unknown as { psychHarness: { scoreOptions: (x: unknown, s: string) => Promise<unknown> } }).psychHarness
-          .scoreOptions([p], 'off')
-          .then(() => 'no error', (e: Error) => `${e.name}: ${e.message}`),
+        (window as unknown as { psychHarness: { scoreOptions: (x: unknown, s: string) => Promise<unknown> } }).psychHarness.scoreOptions([p], 'off').then(
+          () => 'no error',
+          (e: Error) => `${e.name}: ${e.message}`,
+        ),
       bad,
     );
     expect(err).toMatch(/^LabelTokenError: .*cannot read the options yes, yes!.*Choose another template/);

@@ -38,7 +38,11 @@ async function download(click: () => Promise<void>): Promise<string> {
 }
 
 // Small on purpose: SwiftShader on shared CPUs runs a few passes a second at best.
-const ITEMS_CSV = ['text,trait,key,facet', '"I feel cheerful and happy most days.",planted-cheerful,+1,', '"My outlook is bright and sunny.",planted-cheerful,+,mood'].join('\n');
+const ITEMS_CSV = [
+  'text,trait,key,facet',
+  '"I feel cheerful and happy most days.",planted-cheerful,+1,',
+  '"My outlook is bright and sunny.",planted-cheerful,+,mood',
+].join('\n');
 
 beforeAll(async () => {
   const res = await ensureTestModels(MODELS_DIR);
@@ -143,7 +147,9 @@ describe('measurement in the app (planted model)', () => {
     await expect(chart.getAttribute('data-steps')).resolves.toBe('3');
     await expect(page.getByTestId(`sweep-personas-${TRAIT}`).textContent()).resolves.toMatch(/high persona → self-report \d/);
     await page.getByTestId('cross-trait-matrix').waitFor();
-    await expect(page.getByTestId(`illusion-reading-${TRAIT}`).textContent()).resolves.toMatch(/^Cheerful \(planted test trait\): self-report[^;]* follows? steering/);
+    await expect(page.getByTestId(`illusion-reading-${TRAIT}`).textContent()).resolves.toMatch(
+      /^Cheerful \(planted test trait\): self-report[^;]* follows? steering/,
+    );
     const sweeps = await state<Record<string, { steps: { strength: number; inventory: Record<string, { mean: number }> }[] }[]>>('sweeps');
     const steps = Object.values(sweeps)[0].at(-1)!.steps;
     expect(steps.map((s) => s.strength)).toEqual([-1, 0, 1]);

@@ -50,7 +50,12 @@ describe('worker protocol: measurement messages', () => {
         onProgress({ done: 1, total: 2 });
         await new Promise<void>((res) => (release = res));
         onProgress({ done: 2, total: 2 });
-        return { scores: [{ promptText: 'p', promptTokens: 3, reusedTokens: 0, labelTexts: [' 1', ' 2'], labelTokenIds: [5, 6], probs: [0.25, 0.5] }], elapsedMs: 1, forwardMs: 1, tokensRun: 3 };
+        return {
+          scores: [{ promptText: 'p', promptTokens: 3, reusedTokens: 0, labelTexts: [' 1', ' 2'], labelTokenIds: [5, 6], probs: [0.25, 0.5] }],
+          elapsedMs: 1,
+          forwardMs: 1,
+          tokensRun: 3,
+        };
       },
       reread: async (r: RereadRequest) => ({ projections: { x: [r.reply.length, 1] }, replyTokens: 2 }),
     };

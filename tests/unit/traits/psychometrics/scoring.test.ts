@@ -61,7 +61,15 @@ describe('templates', () => {
     expect(cells[6].values).toEqual([5, 4, 3, 2, 1]); // likert reversed: "1" = strongly agree
   });
   it('judge prompts put the text first and ask about each trait', () => {
-    const cells = judgeCells('Hello!', [{ traitId: 'e', high: 'outgoing' }, { traitId: 'c', high: 'careful' }], JUDGE_TEMPLATES.slice(0, 1), ['normal']);
+    const cells = judgeCells(
+      'Hello!',
+      [
+        { traitId: 'e', high: 'outgoing' },
+        { traitId: 'c', high: 'careful' },
+      ],
+      JUDGE_TEMPLATES.slice(0, 1),
+      ['normal'],
+    );
     expect(cells.map((c) => c.traitId)).toEqual(['e', 'c']);
     expect(cells[0].prompt.messages[0].content).toMatch(/^Here is a text:\n"""\nHello!\n"""\n\nHow outgoing is the writer/);
     expect(cells[0].values).toEqual([1, 2, 3, 4, 5]);

@@ -83,7 +83,13 @@ describe('measurement actions', () => {
     const m = t.state().replyMeasures[1];
     expect(m.status, m.error).toBe('done');
     expect(t.steering).toEqual(['off']);
-    expect(t.rereads[0]).toEqual({ messages: [{ role: 'system', content: t.state().systemPrompt }, { role: 'user', content: 'Hello' }], reply: 'Hi there' });
+    expect(t.rereads[0]).toEqual({
+      messages: [
+        { role: 'system', content: t.state().systemPrompt },
+        { role: 'user', content: 'Hello' },
+      ],
+      reply: 'Hi there',
+    });
     // Demo directions: score = projection / typical norm of the layer (2).
     expect(m.reread!.openness).toBeCloseTo(1.5, 12);
     expect(m.judge!.openness.mean).toBeCloseTo(3, 12); // 2 in normal order, 4 reversed
