@@ -79,13 +79,18 @@ describe('measurement in the app (planted model)', () => {
   const input = () => page.getByLabel('Import item file (CSV or JSON: text, trait, key, optional facet)');
 
   it('rejects malformed item files with a clear message and keeps the page', async () => {
+    // The file is read asynchronously: wait for each message rather than reading it at once.
+    const message = (hasText: RegExp) => page.getByTestId('items-message').filter({ hasText }).waitFor({ timeout: 30_000 });
     await input().setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('statement,scale\nI am calm.,N\n') });
-    await expect(page.getByTestId('items-message').textContent()).resolves.toMatch(/bad\.csv: the header row must name the columns text, trait and key/);
+    await message(/bad\.csv: the header row must name the columns text, trait and key/);
     await input().setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('[{"text":"Hi","trait":"extraversion","key":"x"}]') });
-    await expect(page.getByTestId('items-message').textContent()).resolves.toMatch(/bad\.json, item 1: "key" is "x"/);
+    await message(/bad\.json, item 1: "key" is "x"/);
     await expect(page.getByTestId('items-source').textContent()).resolves.toMatch(/built-in/);
     await input().setInputFiles({ name: 'mini.csv', mimeType: 'text/csv', buffer: Buffer.from(ITEMS_CSV) });
-    await expect(page.getByTestId('items-source').textContent()).resolves.toMatch(/^2 items \(mini\.csv\)/);
+    await page
+      .getByTestId('items-source')
+      .filter({ hasText: /^2 items \(mini\.csv\)/ })
+      .waitFor({ timeout: 30_000 });
     // Only the mood-word template (the one the planted model can read), both orders.
     await page.getByLabel('Accuracy, letters (A–E)').uncheck();
     await page.getByLabel('Agreement, numbers (1–5)').uncheck();
