@@ -1,9 +1,11 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { localModels, selfHostedOrt } from './scripts/vite-plugins.ts';
+import { localModels, selfHostedOrt, siteModels } from './scripts/vite-plugins.ts';
 
 export default defineConfig({
-  plugins: [react(), selfHostedOrt(), localModels()],
+  // Relative base: the built site works from any folder of any static host (no root needed).
+  base: './',
+  plugins: [react(), selfHostedOrt(), siteModels(), localModels()],
   worker: { format: 'es' },
   optimizeDeps: {
     // Pre-bundle everything up front: a dependency discovered at runtime would reload open pages.

@@ -3,6 +3,7 @@
  * onnxruntime-web or GPU objects.
  */
 import type {
+  ErrorDetail,
   GenerateRequest,
   GenerateResult,
   ModelInfo,
@@ -26,27 +27,87 @@ export interface WorkerLike {
   postMessage(msg: Request): void;
   addEventListener(type: 'message', fn: (ev: MessageEvent<Response>) => void): void;
   addEventListener(type: 'error', fn: (ev: ErrorEvent) => void): void;
+  terminate?(): void;
 }
 
 export class EngineError extends Error {
+  readonly detail?: ErrorDetail;
   constructor(e: WireError) {
     super(e.message);
     this.name = e.name;
+    this.detail = e.detail;
   }
 }
 
 type Listener = (r: Response) => void;
 
+export interface ClientOptions {
+  /**
+   * Absolute URL of the site's base folder (ends with '/'). Model URLs starting with './', '../'
+   * or '/' (the models that ship with the site) and the built-in traits folder are resolved
+   * against it before they reach the worker, whose own URL is elsewhere.
+   */
+  siteBase?: string;
+}
+
+/** A site-relative model URL made absolute; hub ids and absolute URLs unchanged. */
+export function resolveModelUrl(model: string, siteBase?: string): string {
+  const m = model.trim();
+  if (!siteBase || !/^(\.{1,2})?\//.test(m)) return model;
+  try {
+    return new URL(m, siteBase).href;
+  } catch {
+    return model; // the engine reports the bad URL
+  }
+}
+
 export class EngineClient {
   private nextId = 1;
   private readonly listeners = new Map<number, Listener>();
+  private readonly lostListeners: ((message: string) => void)[] = [];
+  private worker: WorkerLike;
+  private readonly makeWorker: (() => WorkerLike) | null;
 
-  constructor(private readonly worker: WorkerLike) {
-    worker.addEventListener('message', (ev: MessageEvent<Response>) => this.listeners.get(ev.data.id)?.(ev.data));
-    worker.addEventListener('error', (ev: ErrorEvent) => {
-      const err: Response = { id: -1, type: 'error', error: { name: 'WorkerError', message: ev.message || 'engine worker crashed' } };
-      for (const [id, fn] of this.listeners) fn({ ...err, id });
+  /** A worker, or a factory for one (then restart() can replace it, e.g. after a lost GPU device). */
+  constructor(
+    worker: WorkerLike | (() => WorkerLike),
+    private readonly options: ClientOptions = {},
+  ) {
+    this.makeWorker = typeof worker === 'function' ? worker : null;
+    this.worker = this.attach(typeof worker === 'function' ? worker() : worker);
+  }
+
+  private attach(worker: WorkerLike): WorkerLike {
+    worker.addEventListener('message', (ev: MessageEvent<Response>) => {
+      if (worker !== this.worker) return; // a replaced worker's last words
+      const r = ev.data;
+      if (r.type === 'deviceLost') {
+        this.failPending({ name: 'DeviceLostError', message: `The GPU device was lost (${r.message}).` });
+        for (const fn of this.lostListeners) fn(r.message);
+      } else this.listeners.get(r.id)?.(r);
     });
+    worker.addEventListener('error', (ev: ErrorEvent) => {
+      if (worker === this.worker) this.failPending({ name: 'WorkerError', message: ev.message || 'engine worker crashed' });
+    });
+    return worker;
+  }
+
+  private failPending(error: WireError): void {
+    for (const [id, fn] of [...this.listeners]) fn({ id, type: 'error', error });
+  }
+
+  /** Calls `fn` when the worker reports that its GPU device was lost (pending calls fail first). */
+  onDeviceLost(fn: (message: string) => void): void {
+    this.lostListeners.push(fn);
+  }
+
+  /** Replaces the worker with a fresh one (new GPUDevice, nothing loaded); pending calls fail. */
+  restart(): void {
+    if (!this.makeWorker) throw new Error('This engine client cannot restart its worker.');
+    const old = this.worker;
+    this.worker = this.attach(this.makeWorker());
+    this.failPending({ name: 'EngineRestarted', message: 'The engine was restarted.' });
+    old.terminate?.();
   }
 
   private send(build: (id: number) => Request, listener: Listener): number {
@@ -77,7 +138,7 @@ export class EngineClient {
 
   async load(source: ModelSource, onProgress?: (p: ProgressInfo) => void): Promise<ModelInfo> {
     const r = await this.call(
-      (id) => ({ id, type: 'load', source }),
+      (id) => ({ id, type: 'load', source: { ...source, model: resolveModelUrl(source.model, this.options.siteBase) } }),
       'loaded',
       (m) => {
         if (m.type === 'progress') onProgress?.(m.progress);
@@ -132,7 +193,7 @@ export class EngineClient {
   /** Extract trait vectors in the worker (IndexedDB-cached there); stop() cancels (rejects with name 'AbortError'). */
   async extract(request: ExtractRequest, onProgress?: (p: ExtractProgress) => void): Promise<ExtractResult> {
     const r = await this.call(
-      (id) => ({ id, type: 'extract', request }),
+      (id) => ({ id, type: 'extract', request: this.withTraitsBase(request) }),
       'extracted',
       (m) => {
         if (m.type === 'extractProgress') onProgress?.(m.progress);
@@ -156,6 +217,11 @@ export class EngineClient {
   /** The unsteered re-read of a reply: per-token projections per trait. */
   async reread(request: RereadRequest): Promise<RereadResult> {
     return (await this.call((id) => ({ id, type: 'reread', request }), 'reread')).result;
+  }
+
+  private withTraitsBase(request: ExtractRequest): ExtractRequest {
+    const base = this.options.siteBase;
+    return request.traitsBaseUrl !== undefined || !base ? request : { ...request, traitsBaseUrl: new URL('traits/', base).href };
   }
 
   async device(): Promise<DeviceInfo> {

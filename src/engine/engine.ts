@@ -10,6 +10,9 @@ import type { DeviceInfo } from '../shared/device';
 import { TextStreamer } from './hub/tokenizer';
 import { runDecodeLoop } from './runtime/decode-loop';
 import { probeDevice } from './runtime/device';
+import { assertFinite, NonFiniteError, withDtypeAdvice } from './runtime/finite-guard';
+import { ortDevice } from './runtime/gpu-backend';
+import { needsF16 } from '../shared/dtype';
 import { planLayers, type LayerPlan, type TraitSetting } from '../steering/plan';
 import { validateVector, type TraitVector } from '../steering/vector';
 import { runExtraction, type ExtractionHost, type ExtractProgress, type ExtractRequest, type ExtractResult } from './extraction';
@@ -24,6 +27,8 @@ export interface EngineOptions {
   fetchFn?: typeof fetch;
   /** How models are loaded (default load-model.ts loadModel). */
   loadModel?: ModelLoader;
+  /** Called once when the GPUDevice the engine runs on is lost (its `lost` promise resolved). */
+  onDeviceLost?: (message: string) => void;
 }
 
 export class Engine implements EngineApi {
@@ -35,10 +40,22 @@ export class Engine implements EngineApi {
   private vectorCache: VectorStore | null = null;
   private readonly fetchFn: typeof fetch;
   private readonly loader: ModelLoader;
+  private readonly onDeviceLost?: (message: string) => void;
+  private watchedDevice: GPUDevice | null = null;
 
   constructor(opts: EngineOptions = {}) {
     this.fetchFn = opts.fetchFn ?? ((...a) => fetch(...a));
     this.loader = opts.loadModel ?? loadModel;
+    this.onDeviceLost = opts.onDeviceLost;
+  }
+
+  /** Reads `lost` on ORT's GPUDevice (the one our kernels share) once it exists. */
+  private async watchDevice(): Promise<void> {
+    if (!this.onDeviceLost || this.loaded?.ep !== 'webgpu') return;
+    const device = await ortDevice();
+    if (device === this.watchedDevice) return;
+    this.watchedDevice = device;
+    void device.lost.then((info) => this.onDeviceLost?.(`${info.reason}${info.message ? `: ${info.message}` : ''}`));
   }
 
   async device(): Promise<DeviceInfo> {
@@ -54,6 +71,7 @@ export class Engine implements EngineApi {
     await this.unload();
     this.loaded = next;
     this.applyPlans();
+    await this.watchDevice();
     return next.info;
   }
 
@@ -173,8 +191,11 @@ export class Engine implements EngineApi {
       shouldStop: () => this.stopRequested,
       onToken: async (tokenId, index, generated) => {
         const projections = await this.projections();
+        for (const p of Object.values(projections)) assertFinite([p.pre, p.post], 'trait readouts', index);
         onToken({ index, tokenId, text: streamer.push(generated), projections });
       },
+    }).catch((err: unknown) => {
+      throw err instanceof NonFiniteError ? withDtypeAdvice(err, m.info.dtype, needsF16(m.info.dtype)) : err;
     });
     return {
       finishReason: result.finishReason,

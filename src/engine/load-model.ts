@@ -8,7 +8,8 @@
 import type { ModelInfo, ModelSource, ProgressInfo } from '../protocol/messages';
 import type { DeviceInfo } from '../shared/device';
 import { defaultDtype, needsF16, type Dtype } from '../shared/dtype';
-import { fetchJson, type FileProgress } from './hub/download';
+import { fetchBytes, type FileProgress } from './hub/download';
+import { isOutOfMemory, OutOfMemoryError, outOfMemoryMessage, parseOrEvict } from './load-errors';
 import { fetchModelBytes, modelFileSet, type ModelBytes, type ModelFileSet } from './hub/model-bytes';
 import { eosIds, kvLayout, textConfig, type GenerationConfig, type ModelConfig } from './hub/model-files';
 import { fileUrl, resolveSource, type ResolvedSource } from './hub/source';
@@ -60,8 +61,8 @@ export interface LoadContext {
 /** How the engine loads a model (injectable: a harness may wrap it to reach the parts). */
 export type ModelLoader = (source: ModelSource, ctx: LoadContext) => Promise<LoadedModel>;
 
-function chooseDtype(source: ModelSource, device: DeviceInfo): Dtype {
-  const dtype: Dtype = source.dtype ?? defaultDtype(device.shaderF16);
+function chooseDtype(source: ModelSource, device: DeviceInfo, modelType?: string): Dtype {
+  const dtype: Dtype = source.dtype ?? defaultDtype(device.shaderF16, modelType);
   if (needsF16(dtype) && device.webgpu && !device.shaderF16) {
     throw new EngineLoadError(`The ${dtype} files need the GPU feature "shader-f16", which this device lacks. Choose q4 or fp32.`);
   }
@@ -79,32 +80,58 @@ function chooseCutLayers(requested: number[] | undefined, numLayers: number): nu
 interface FetchedModel {
   config: ModelConfig;
   gen: GenerationConfig | null;
+  dtype: Dtype;
   tokenizer: ChatTokenizer;
   files: ModelFileSet;
   bytes: ModelBytes;
 }
 
-async function fetchModel(src: ResolvedSource, dtype: Dtype, ctx: LoadContext): Promise<FetchedModel> {
-  const onFile = (p: FileProgress | { file: string; loaded: number; total: number }) =>
-    ctx.onProgress({ phase: 'download', file: p.file, loaded: p.loaded, total: p.total, message: `Downloading ${p.file}` });
-  const config = textConfig(await fetchJson<ModelConfig>(fileUrl(src, 'config.json'), 'config.json', onFile, ctx.fetchFn));
-  const gen = await fetchJson<GenerationConfig>(fileUrl(src, 'generation_config.json'), 'generation_config.json', onFile, ctx.fetchFn).catch(() => null);
-  const tokenizer = await loadTokenizer(src, onFile);
+type OnFile = (p: FileProgress | { file: string; loaded: number; total: number }) => void;
+
+/** A JSON file of the model; one that does not parse evicts the model's cached files. */
+async function readJson<T>(src: ResolvedSource, file: string, onFile: OnFile, fetchFn?: typeof fetch): Promise<T> {
+  const url = fileUrl(src, file);
+  const bytes = await fetchBytes(url, file, onFile, { fetchFn });
+  return parseOrEvict(src.base, file, url, () => JSON.parse(new TextDecoder().decode(bytes)) as T);
+}
+
+async function fetchModel(src: ResolvedSource, source: ModelSource, ctx: LoadContext): Promise<FetchedModel> {
+  const onFile: OnFile = (p) =>
+    ctx.onProgress({
+      phase: 'download',
+      file: p.file,
+      loaded: p.loaded,
+      total: p.total,
+      message: 'warning' in p && p.warning ? p.warning : `Downloading ${p.file}`,
+      ...('warning' in p && p.warning ? { warning: p.warning } : {}),
+    });
+  const raw = await readJson<ModelConfig>(src, 'config.json', onFile, ctx.fetchFn);
+  const config = textConfig(raw);
+  const dtype = chooseDtype(source, ctx.device, raw.model_type ?? config.model_type);
+  const gen = await readJson<GenerationConfig>(src, 'generation_config.json', onFile, ctx.fetchFn).catch(() => null);
+  const tokenizer = await parseOrEvict(src.base, 'tokenizer.json', fileUrl(src, 'tokenizer.json'), () => loadTokenizer(src, onFile));
   const files = modelFileSet(src, config, dtype);
   const bytes = await fetchModelBytes(files, { onProgress: onFile, fetchFn: ctx.fetchFn });
-  return { config, gen, tokenizer, files, bytes };
+  return { config, gen, dtype, tokenizer, files, bytes };
 }
 
 /** Sessions for the cut parts, the steering backend at the cuts, and the forward pass over both. */
 async function startRuntime(cut: CutModel, bytes: ModelBytes, ep: ExecutionProvider, kv: KvLayout, cutCount: number, ctx: LoadContext) {
-  const chain = await SessionChain.create(cut.parts, {
-    ep,
-    externalData: bytes.externalData,
-    onPart: (i, n) => ctx.onProgress({ phase: 'compile', loaded: i, total: n, message: `Creating session ${i + 1} of ${n}` }),
-  });
+  let chain: SessionChain;
+  try {
+    chain = await SessionChain.create(cut.parts, {
+      ep,
+      externalData: bytes.externalData,
+      onPart: (i, n) => ctx.onProgress({ phase: 'compile', loaded: i, total: n, message: `Creating session ${i + 1} of ${n}` }),
+    });
+  } catch (err) {
+    if (!isOutOfMemory(err)) throw err;
+    const sizes = [bytes.graph.byteLength, ...bytes.externalData.map((f) => f.data.byteLength)];
+    throw new OutOfMemoryError(outOfMemoryMessage(err, sizes, ctx.device));
+  }
   try {
     const backend = await createBackend(ep, cut.hidden, cutCount);
-    const forward = new ModelForward(chain, backend, kv, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.style, ep));
+    const forward = new ModelForward(chain, backend, kv, ep === 'webgpu' ? await ortDevice() : null, prefillChunk(cut.structure, ep));
     return { chain, backend, forward };
   } catch (err) {
     await chain.release();
@@ -140,23 +167,32 @@ export const loadModel: ModelLoader = async (source, ctx) => {
   const started = ctx.started ?? performance.now();
   const { device } = ctx;
   const src = resolveSource(source.model, source.revision, source.remoteHost);
-  const dtype = chooseDtype(source, device);
-  const { config, gen, tokenizer, files, bytes } = await fetchModel(src, dtype, ctx);
+  const { config, gen, dtype, tokenizer, files, bytes } = await fetchModel(src, source, ctx);
+  const graphUrl = fileUrl(src, files.graph);
 
   ctx.onProgress({ phase: 'prepare', loaded: 0, total: 1, message: 'Cutting the model at the residual stream' });
   const numLayers = config.num_hidden_layers;
   const cutLayers = chooseCutLayers(source.cutLayers, numLayers);
-  const cut = cutModel(bytes.graph, cutLayers, { lastTokenLogits: true });
+  // A graph that does not parse (e.g. a truncated download) evicts the model's cached files.
+  const cut = await parseOrEvict(src.base, files.graph, graphUrl, () => {
+    try {
+      return cutModel(bytes.graph, cutLayers, { lastTokenLogits: true });
+    } catch (err) {
+      throw new EngineLoadError(`${src.id} (${files.graph}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
 
   const ep: ExecutionProvider = device.webgpu ? 'webgpu' : 'wasm';
   const kv = kvLayout(config, dtype);
-  const { chain, backend, forward } = await startRuntime(cut, bytes, ep, kv, cutLayers.length, ctx);
+  // Sessions that fail for any reason but memory mean bad ONNX bytes: evict them too.
+  const { chain, backend, forward } = await parseOrEvict(src.base, files.graph, graphUrl, () => startRuntime(cut, bytes, ep, kv, cutLayers.length, ctx));
   try {
     const norms = await measureNorms(forward, backend, tokenizer, cutLayers, ctx);
     const info: ModelInfo = {
       model: src.id,
       dtype,
       style: cut.style,
+      structure: cut.structure,
       numLayers,
       hidden: cut.hidden,
       vocabSize: config.vocab_size,
@@ -182,7 +218,13 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
 
 /** The model's original files for a tapped session (re-read from the Cache API, no progress). */
 export async function tappedSource(m: LoadedModel, fetchFn?: typeof fetch): Promise<TappedSource> {
-  return { ...(await fetchModelBytes(m.files, { fetchFn })), ep: m.ep, kv: m.kv };
+  return {
+    ...(await fetchModelBytes(m.files, { fetchFn })),
+    ep: m.ep,
+    kv: m.kv,
+    maxChunk: prefillChunk(m.info.structure, m.ep),
+    device: m.ep === 'webgpu' ? await ortDevice() : null,
+  };
 }
 
 /** What extraction needs from the loaded model. */

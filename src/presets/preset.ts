@@ -1,11 +1,13 @@
 /**
- * A preset: everything a share link carries. Plain data, no React; the app applies it.
+ * A preset: everything a share link (or preset file) carries. Plain data, no React; the app
+ * applies it. Vectors of the traits in use travel as exact float32, so the recipient steers
+ * with bit-identical directions; custom traits not in use travel as int8 (their slider only).
  */
 import type { SamplingOptions } from '../shared/sampling';
 import type { Mode } from '../steering/mode';
 import type { Dtype } from '../shared/dtype';
 
-export const PRESET_VERSION = 1;
+export const PRESET_VERSION = 2;
 export const DTYPE_CHOICES: readonly (Dtype | 'auto')[] = ['auto', 'q4', 'q4f16', 'fp16', 'fp32'];
 
 export interface PresetTrait {
@@ -18,12 +20,20 @@ export interface PresetTrait {
   enabled: boolean;
 }
 
-/** A user trait and its directions (decoded from int8: close to, not equal to, the original). */
-export interface PresetCustomTrait {
+/** How a vector's floats travel: exact float32, or int8 with one scale per layer. */
+export type VectorPrecision = 'f32' | 'i8';
+
+/** A direction the link carries: a built-in trait's (extracted by the sender) or a custom trait's. */
+export interface PresetVector {
   id: string;
-  label: string;
+  /** Set for a custom trait (its slider label); null for a built-in trait. */
+  customLabel: string | null;
   hidden: number;
+  precision: VectorPrecision;
+  /** layer → direction // [hidden] */
   layers: Record<number, Float32Array>;
+  /** layer → readout calibration (score = (projection − center) / scale). */
+  calibration: Record<number, { center: number; scale: number }>;
 }
 
 export interface Preset {
@@ -32,7 +42,7 @@ export interface Preset {
   /** Layers cut for steering; empty = the model's default. */
   cutLayers: number[];
   traits: PresetTrait[];
-  custom: PresetCustomTrait[];
+  vectors: PresetVector[];
   systemPrompt: string;
   sampling: SamplingOptions;
   maxNewTokens: number;
@@ -40,7 +50,12 @@ export interface Preset {
 
 /** Limits a decoded preset must respect (also what the UI enforces). */
 export const LIMITS = {
-  linkChars: 16 * 1024,
+  /** A link made by this app is at most this long (the whole URL); longer → preset file. */
+  linkChars: 32 * 1024,
+  /** Preset files: characters of the file. */
+  fileChars: 24 * 1024 * 1024,
+  /** Decompressed envelope (JSON + vector bytes). */
+  inflatedBytes: 17 * 1024 * 1024,
   modelChars: 512,
   systemChars: 4000,
   labelChars: 100,

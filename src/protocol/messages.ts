@@ -1,3 +1,4 @@
+import type { ExportStyle, ModelStructure } from './structure';
 /**
  * The one typed protocol between the UI thread and the engine worker: tagged unions in both
  * directions, every request carries an id, progress is its own message, errors are {name, message}.
@@ -27,7 +28,9 @@ export interface ModelSource {
 export interface ModelInfo {
   model: string;
   dtype: Dtype;
-  style: 'optimum' | 'model-builder';
+  style: ExportStyle;
+  /** what surgery found in the graph and the tensor cut per layer */
+  structure: ModelStructure;
   numLayers: number;
   hidden: number;
   vocabSize: number;
@@ -45,6 +48,8 @@ export interface ProgressInfo {
   loaded: number;
   total: number;
   message: string;
+  /** A problem that did not stop the load (e.g. a file could not be cached: quota). */
+  warning?: string;
 }
 
 export interface GenerateRequest {
@@ -101,9 +106,22 @@ export type Request =
   /** The unsteered re-read of a reply (result: 'reread'). */
   | { id: number; type: 'reread'; request: RereadRequest };
 
+/** What the UI can offer after an error: buttons in the Model (or chat) panel. */
+export type RecoveryOffer = 'retry' | 'delete-cache' | 'use-q4';
+
+/** Which file and URL an error is about, and what the user can do about it. */
+export interface ErrorDetail {
+  file?: string;
+  url?: string;
+  offers?: RecoveryOffer[];
+  /** The cached copy of the model was deleted because it failed to parse. */
+  evicted?: boolean;
+}
+
 export interface WireError {
   name: string;
   message: string;
+  detail?: ErrorDetail;
 }
 
 export type Response =
@@ -118,9 +136,14 @@ export type Response =
   | { id: number; type: 'scoreProgress'; progress: ScoreProgress }
   | { id: number; type: 'optionScores'; result: ScoreOptionsResult }
   | { id: number; type: 'reread'; result: RereadResult }
-  | { id: number; type: 'error'; error: WireError };
+  | { id: number; type: 'error'; error: WireError }
+  /** Unsolicited (id -1): the GPU device the engine runs on was lost; the engine must be restarted. */
+  | { id: number; type: 'deviceLost'; message: string };
 
 export function toWireError(err: unknown): WireError {
-  if (err instanceof Error) return { name: err.name || 'Error', message: err.message };
+  if (err instanceof Error) {
+    const detail = (err as { detail?: ErrorDetail }).detail;
+    return { name: err.name || 'Error', message: err.message, ...(detail ? { detail: { ...detail } } : {}) };
+  }
   return { name: 'Error', message: String(err) };
 }

@@ -50,7 +50,7 @@ export const BENCH_CONFIG: Readonly<TestModelConfig> = Object.freeze({
 });
 
 /** Hugging Face config.json for a LlamaForCausalLM with these dimensions. */
-export function hfConfigJson(cfg: TestModelConfig, opts: { externalDataFp32?: boolean } = {}): Record<string, unknown> {
+export function hfConfigJson(cfg: TestModelConfig, opts: { externalDataFp32?: boolean; tiedEmbeddings?: boolean } = {}): Record<string, unknown> {
   const json: Record<string, unknown> = {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',
@@ -68,7 +68,7 @@ export function hfConfigJson(cfg: TestModelConfig, opts: { externalDataFp32?: bo
     hidden_act: 'silu',
     attention_bias: false,
     mlp_bias: false,
-    tie_word_embeddings: true,
+    tie_word_embeddings: opts.tiedEmbeddings ?? true,
     bos_token_id: BOS_ID,
     eos_token_id: EOS_ID,
     pad_token_id: PAD_ID,

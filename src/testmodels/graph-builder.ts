@@ -6,6 +6,7 @@
 import { floatTensor, int64Tensor, node, uint8Tensor, type AttrValue } from '../engine/onnx/build';
 import { DataType, type Model, type Node, type Tensor, type ValueInfo } from '../engine/onnx/proto';
 import { quantizeQ4 } from './quant-q4';
+import { transpose } from './weights';
 
 /** Receives external-data bytes in order; returns where they were placed. */
 export interface ExternalDataSink {
@@ -155,6 +156,25 @@ export class GraphBuilder {
       { domain: 'com.microsoft', outputs: [out] },
     );
     return out;
+  }
+
+  /**
+   * Rows of a [rows, cols] table (an embedding) as com.microsoft GatherBlockQuantized: 4-bit,
+   * blocks of Q4_BLOCK along cols, data uint8 [rows, cols/2] low nibble first, scales
+   * [rows, cols/Q4_BLOCK], no zero points (8) — the same bytes MatMulNBits uses for the table's
+   * transpose, as onnxruntime's quantizer writes quantized (tied) embeddings.
+   */
+  gatherQ4(nodeName: string, weightName: string, table: Float32Array, rows: number, cols: number, indices: string): string {
+    const q = quantizeQ4(transpose(table, rows, cols), cols, rows, Q4_BLOCK); // as [K = cols, N = rows]
+    this.initializers.push(this.tensor(`${weightName}_Q4`, [rows, cols / 2], DataType.UINT8, q.packed));
+    this.weight(`${weightName}_scales`, [rows, cols / Q4_BLOCK], q.scales);
+    return this.op(
+      'GatherBlockQuantized',
+      nodeName,
+      [`${weightName}_Q4`, indices, `${weightName}_scales`],
+      { bits: 4, block_size: Q4_BLOCK, gather_axis: 0, quantize_axis: 1 },
+      { domain: 'com.microsoft' },
+    )[0];
   }
 
   model(graphName: string, opset: number, extraOpsets: { domain: string; version: number }[] = []): Model {

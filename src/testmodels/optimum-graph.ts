@@ -21,12 +21,16 @@ export interface BuildOptions {
    * planted-trait model, planted.ts). Omitted → the default weights, bytes unchanged.
    */
   weights?: OptimumWeights;
+  /** q4 only: quantize the embedding too (com.microsoft GatherBlockQuantized), as newer q4 files do. */
+  quantizedEmbedding?: boolean;
 }
 
 /** Where buildOptimumModel takes its weights from; every tensor in the layouts of weights.ts. */
 export interface OptimumWeights {
-  /** [vocab, hidden]; the lm_head is its transpose (tied). */
+  /** [vocab, hidden]; the lm_head is its transpose (tied) unless `lmHead` is given. */
   embed(cfg: TestModelConfig): Float32Array;
+  /** Optional untied lm_head [hidden, vocab] (MatMul "B" layout). */
+  lmHead?(cfg: TestModelConfig): Float32Array;
   /** [in, out] */
   linear(cfg: TestModelConfig, layer: number, which: LinearName): Float32Array;
   /** RMSNorm gamma [hidden]; `which` = input_layernorm | post_attention_layernorm | norm (layer = numLayers). */
@@ -76,8 +80,13 @@ export function buildOptimumModel(cfg: TestModelConfig, opts: BuildOptions): Mod
 
   // Embedding (the same matrix, transposed, is the lm_head below).
   const embed = W.embed(cfg);
-  g.weight('model.embed_tokens.weight', [V, H], embed);
-  let hidden = g.op1('Gather', '/model/embed_tokens/Gather', ['model.embed_tokens.weight', 'input_ids']);
+  let hidden: string;
+  if (opts.quantizedEmbedding && opts.format === 'q4') {
+    hidden = g.gatherQ4('/model/embed_tokens/GatherBlockQuantized', 'model.embed_tokens.weight', embed, V, H, 'input_ids');
+  } else {
+    g.weight('model.embed_tokens.weight', [V, H], embed);
+    hidden = g.op1('Gather', '/model/embed_tokens/Gather', ['model.embed_tokens.weight', 'input_ids']);
+  }
 
   // Rotary tables from position_ids: freqs = pos ⊗ inv_freq; emb = [freqs, freqs].
   const posF = g.op1('Cast', '/model/rotary_emb/Cast', ['position_ids'], { to: DataType.FLOAT });
@@ -179,7 +188,7 @@ export function buildOptimumModel(cfg: TestModelConfig, opts: BuildOptions): Mod
   }
 
   const final = rmsNorm(g, '/model/norm', hidden, 'model.norm.weight', W.norm(cfg, L, 'norm'), cfg.rmsNormEps);
-  const lmHead = transpose(embed, V, H);
+  const lmHead = W.lmHead ? W.lmHead(cfg) : transpose(embed, V, H);
   g.linear('/lm_head/MatMul', final, 'lm_head.weight', lmHead, H, V);
   // The linear's output is `/lm_head/MatMul_output_0`; expose it as `logits`.
   const last = g.nodes[g.nodes.length - 1];

@@ -6,7 +6,6 @@
 import type { TestModelConfig } from './config';
 import { mulberry32 } from '../shared/rng';
 
-
 /** FNV-1a 32-bit hash of a string. */
 export function fnv1a(s: string): number {
   let h = 0x811c9dc5;

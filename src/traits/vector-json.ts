@@ -4,7 +4,9 @@
  *     "layers": { "<L>": "<base64 of little-endian float32 × hidden>" },
  *     "calibration"?: { "<L>": { "center", "scale" } },
  *     "separation"?: { "<L>": { "effectSize", "accuracy" } },
- *     "bestLayer"?: L, "trait"?: { id, label, high, low }, "datasetVersion"?: string }
+ *     "bestLayer"?: L, "trait"?: { id, label, high?, low? }, "datasetVersion"?: string }
+ * `trait` names the trait the vector belongs to (a built-in id restores that trait's slider on
+ * import); `model` is the model it was made for.
  * Layer keys follow TraitVector: L = residual after 0-based decoder layer L.
  */
 import type { TraitVector } from '../steering/vector';
@@ -21,7 +23,7 @@ export interface TraitVectorFile {
   calibration?: Record<number, Calibration>;
   separation?: Record<number, SeparationSummary>;
   bestLayer?: number;
-  trait?: { id: string; label: string; high: string; low: string };
+  trait?: { id: string; label: string; high?: string; low?: string };
   datasetVersion?: string;
 }
 
@@ -144,10 +146,14 @@ export function vectorFromJson(input: unknown, expectedHidden?: number): TraitVe
   }
   if (json.trait !== undefined) {
     const t = json.trait;
-    if (!isObject(t) || [t.id, t.label, t.high, t.low].some((x) => typeof x !== 'string')) {
-      throw new Error('vector JSON: "trait" must be { id, label, high, low } strings');
+    if (!isObject(t) || [t.id, t.label].some((x) => typeof x !== 'string') || [t.high, t.low].some((x) => x !== undefined && typeof x !== 'string')) {
+      throw new Error('vector JSON: "trait" must be { id, label, high?, low? } strings');
     }
-    out.trait = { id: t.id as string, label: t.label as string, high: t.high as string, low: t.low as string };
+    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(t.id as string))
+      throw new Error(`vector JSON: trait id ${JSON.stringify(t.id)} must be lower-case letters, digits and dashes`);
+    out.trait = { id: t.id as string, label: t.label as string };
+    if (typeof t.high === 'string') out.trait.high = t.high;
+    if (typeof t.low === 'string') out.trait.low = t.low;
   }
   if (json.datasetVersion !== undefined) {
     if (typeof json.datasetVersion !== 'string') throw new Error('vector JSON: "datasetVersion" must be a string');

@@ -6,9 +6,11 @@ import { DevicePanel } from './components/DevicePanel';
 import { InventoryPanel } from './components/InventoryPanel';
 import { SweepPanel } from './components/SweepPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { GettingStarted } from './components/GettingStarted';
 import { ModelPanel } from './components/ModelPanel';
 import { PresetBar } from './components/PresetBar';
 import { ProjectionsPanel } from './components/ProjectionsPanel';
+import { LinkBanner } from './components/ShareControls';
 import { SteeringPanel } from './components/SteeringPanel';
 import type { Actions } from './actions';
 import { useApp } from './store';
@@ -24,16 +26,20 @@ export function App({ actions }: { actions: Actions }) {
         </span>
         <span className="privacy">Runs in your browser: nothing leaves this page except the model download.</span>
       </header>
+      <GettingStarted />
+      <ErrorBoundary name="link">
+        <LinkBanner actions={actions} />
+      </ErrorBoundary>
       <main>
         <div className="col">
-          <ErrorBoundary name="preset">
-            <PresetBar actions={actions} />
-          </ErrorBoundary>
           <ErrorBoundary name="model">
             <ModelPanel actions={actions} />
           </ErrorBoundary>
           <ErrorBoundary name="steering">
             <SteeringPanel actions={actions} />
+          </ErrorBoundary>
+          <ErrorBoundary name="preset">
+            <PresetBar actions={actions} />
           </ErrorBoundary>
           <ErrorBoundary name="device">
             <DevicePanel />

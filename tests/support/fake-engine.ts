@@ -19,6 +19,17 @@ export const INFO: ModelInfo = {
   model: 'org/fake',
   dtype: 'q4',
   style: 'optimum',
+  structure: {
+    exporter: 'optimum',
+    attention: 'decomposed',
+    embedding: 'Gather',
+    embeddingScaled: false,
+    residualOps: 'add',
+    writesPerBlock: 2,
+    residualType: 'float32',
+    tiedLmHead: false,
+    cutTensors: { 1: '/model/layers.1/Add_1_output_0', 2: '/model/layers.2/Add_1_output_0' },
+  },
   numLayers: 4,
   hidden: 8,
   vocabSize: 10,
@@ -199,6 +210,7 @@ export function setup() {
 export async function loaded() {
   const t = setup();
   t.store.getState().setModelInput(INFO.model);
+  t.store.getState().setDtypeChoice('auto'); // the first-visit default is the demo's fp32
   await t.actions.session.load();
   t.engine.calls.length = 0;
   return t;

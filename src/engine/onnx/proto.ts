@@ -230,6 +230,8 @@ export interface Node {
   input: string[];
   output: string[];
   attribute: Attribute[];
+  /** e.g. torch dynamo's `pkg.torch.onnx.name_scopes` */
+  metadataProps?: StringStringEntry[];
 }
 export interface Graph {
   name: string;

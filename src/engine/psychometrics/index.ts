@@ -22,7 +22,7 @@ async function deviceOf(m: LoadedModel): Promise<GPUDevice | null> {
 
 /** A forward over the loaded chain with its own (empty) KV cache and the given interventor (null = none). */
 export async function privateForward(m: LoadedModel, interventor: Interventor | null): Promise<ModelForward> {
-  return new ModelForward(m.chain, interventor, m.kv, await deviceOf(m), prefillChunk(m.info.style, m.ep));
+  return new ModelForward(m.chain, interventor, m.kv, await deviceOf(m), prefillChunk(m.info.structure, m.ep));
 }
 
 export async function measureOptions(

@@ -1,12 +1,13 @@
 /**
  * The decode loop over any forward model: prefill (reusing the KV cache when the prompt
  * extends it), then sample → emit → feed one token at a time, until EOS, the token budget,
- * a stop request, or the context is full.
+ * a stop request, or the context is full. Non-finite logits stop it (NonFiniteError).
  */
 import type { FinishReason } from '../../protocol/messages';
 import type { KvCache } from './kv-cache';
 import type { SamplingOptions } from '../../shared/sampling';
 import { Sampler } from './sampler';
+import { assertFinite } from './finite-guard';
 
 export interface ForwardModel {
   readonly cache: KvCache;
@@ -60,6 +61,7 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
       finishReason = 'stopped';
       break;
     }
+    assertFinite(logits, 'logits', generated.length); // f16 guard: never sample from NaN/Inf
     const next = sampler.next(logits, history);
     if (opts.eos.includes(next)) {
       finishReason = 'eos';

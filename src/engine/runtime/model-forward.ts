@@ -1,14 +1,15 @@
 /**
  * One forward pass of the cut model at the cache's position: builds the graph inputs,
  * runs the session chain with the steering backend at the cuts, keeps the presents as the
- * new KV cache, and returns the last row of logits.
+ * new KV cache, and returns the last row of logits. Prompts longer than `maxChunk` run in
+ * chunks through the cache (prefill.ts, the same mechanism the tapped extraction session uses).
  */
 import type { Interventor, SessionChain } from './chain';
 import type { ForwardModel } from './decode-loop';
 import { halfArrayToFloat } from './f16';
 import { KvCache, type KvLayout } from './kv-cache';
 import type { OrtTensor } from './ort';
-import { tokenFeeds } from './prefill';
+import { chunkedPrefill, tokenFeeds } from './prefill';
 
 export class ModelForward implements ForwardModel {
   readonly cache: KvCache;
@@ -25,21 +26,23 @@ export class ModelForward implements ForwardModel {
   }
 
   async forward(tokens: number[]): Promise<Float32Array> {
-    let logits: Float32Array | null = null;
-    for (let i = 0; i < tokens.length; i += this.maxChunk) logits = await this.pass(tokens.slice(i, i + this.maxChunk));
-    return logits!;
+    const rows = await chunkedPrefill(tokens, this.maxChunk, (chunk, _start, last) => this.pass(chunk, last));
+    return rows[rows.length - 1]!;
   }
 
-  private async pass(tokens: number[]): Promise<Float32Array> {
-    const past = this.cache.length;
-    const n = tokens.length;
-    const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, past), ...this.cache.feeds() };
-    const { logits, presents } = await this.chain.run(feeds, this.interventor, n);
+  /** One pass; only a prompt's final pass converts its logits. */
+  private async pass(tokens: number[], last: boolean): Promise<Float32Array | null> {
+    const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, this.cache.length), ...this.cache.feeds() };
+    const { logits, presents } = await this.chain.run(feeds, this.interventor, tokens.length);
     this.cache.update(presents, tokens);
+    if (!last) {
+      logits.dispose();
+      return null;
+    }
     const [, seq, vocab] = logits.dims; // [batch, seq, vocab]
     const data = logits.type === 'float16' ? halfArrayToFloat(logits.data as Uint16Array) : (logits.data as Float32Array);
-    const last = data.slice((seq - 1) * vocab, seq * vocab);
+    const row = data.slice((seq - 1) * vocab, seq * vocab);
     logits.dispose();
-    return last;
+    return row;
   }
 }

@@ -2,7 +2,7 @@
  * Producer/consumer maps and small name-level helpers over a decoded ONNX graph. Everything
  * here is linear in the graph size; surgery builds one index and looks names up in it.
  */
-import type { Graph, Node, Tensor, ValueInfo } from '../onnx/proto';
+import { toNum, type Graph, type Node, type Tensor, type ValueInfo } from '../onnx/proto';
 
 export interface GraphIndex {
   /** tensor name → index (in graph.node) of the node that produces it */
@@ -81,4 +81,34 @@ function renameInGraph(g: Graph, from: string, to: string, top: boolean): void {
 /** Rename a node-produced tensor everywhere it appears (one linear pass; nested subgraphs too). */
 export function renameTensor(g: Graph, from: string, to: string): void {
   renameInGraph(g, from, to, true);
+}
+
+const BOOL_OPS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Not', 'Xor', 'IsNaN', 'IsInf']);
+const INT64_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero']);
+
+/**
+ * Element type of any tensor: declared, else inferred from its producer (Cast → `to`, shape and
+ * comparison ops, quantized ops → their scales' type, most others → their first typed input).
+ */
+export function inferElemType(g: Graph, idx: GraphIndex, name: string, memo = new Map<string, number | undefined>()): number | undefined {
+  const declared = declaredElemType(idx, name);
+  if (declared) return declared;
+  if (memo.has(name)) return memo.get(name);
+  memo.set(name, undefined); // cycle guard
+  const p = idx.producer.get(name);
+  if (p === undefined) return undefined;
+  const n = g.node[p];
+  const of = (i: number) => (n.input[i] ? inferElemType(g, idx, n.input[i], memo) : undefined);
+  let t: number | undefined;
+  if (n.opType === 'Cast') {
+    const a = n.attribute?.find((x) => x.name === 'to');
+    t = a?.i === undefined ? undefined : toNum(a.i);
+  } else if (BOOL_OPS.has(n.opType)) t = 9;
+  else if (INT64_OPS.has(n.opType)) t = 7;
+  else if (n.opType === 'Where') t = of(1) ?? of(2);
+  else if (n.opType === 'GatherBlockQuantized' || n.opType === 'DequantizeLinear') t = of(n.opType === 'DequantizeLinear' ? 1 : 2);
+  else if (n.opType === 'Constant') t = n.attribute?.find((x) => x.name === 'value')?.t?.dataType;
+  else for (let i = 0; i < n.input.length && t === undefined; i++) t = of(i);
+  memo.set(name, t);
+  return t;
 }

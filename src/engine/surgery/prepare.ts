@@ -1,10 +1,13 @@
 /**
- * Decode a model and make the residual after each requested layer an explicit tensor
- * (model-builder skip-norms are unfused), and gather what the cut needs to know about it.
+ * Decode a model, trace its residual stream (residual-chain.ts), make the residual after each
+ * requested layer an explicit tensor (fused skip-norms are unfused), and gather what the cut
+ * needs to know about it.
  */
 import { decodeModel, type Model, type Node, type Tensor } from '../onnx/proto';
+import type { ModelStructure } from '../../protocol/structure';
 import { indexGraph, type GraphIndex } from './graph-index';
-import { countLayers, detectStyle, locateFusedResidual, optimumResidual, residualElemType, residualHidden, type ExportStyle } from './residual-names';
+import { checkBlockInputNorms, StructureError, traceResidualChain, writeAfterBlock, type ResidualChain } from './residual-chain';
+import { countLayers, describeStructure, detectStyle, residualElemType, residualHidden, type ExportStyle } from './residual-names';
 import { locateInitializers, type ByteRange } from './raw-initializers';
 import { applyReplacements, unfuseSkipNorm } from './unfuse';
 
@@ -15,10 +18,12 @@ export interface Prepared {
   hidden: number;
   /** DataType of the model's residual stream (FLOAT or FLOAT16) */
   elemType: number;
-  /** DataType of the residual tensors in `residuals` (FLOAT for unfused float16 model-builder norms) */
+  /** DataType of the residual tensors in `residuals` (FLOAT for unfused float16 skip-norms) */
   tensorType: number;
   /** layer → name of the residual tensor after that layer, in the (edited) graph */
   residuals: Map<number, string>;
+  /** what was found, with the original tensor cut per requested layer */
+  structure: ModelStructure;
   /** index of the edited graph (rebuild after further edits) */
   idx: GraphIndex;
   /** the original bytes and where each original initializer is encoded in them (see raw-initializers.ts) */
@@ -37,6 +42,20 @@ export function validateLayers(fn: string, layers: number[], numLayers: number, 
   });
 }
 
+function trace(fn: string, model: Model, idx: GraphIndex, numLayers: number, style: ExportStyle): ResidualChain {
+  try {
+    const chain = traceResidualChain(model.graph, idx, numLayers);
+    checkBlockInputNorms(model.graph, idx, chain, numLayers);
+    return chain;
+  } catch (err) {
+    if (!(err instanceof StructureError)) throw err;
+    throw new StructureError(
+      `${fn}: cannot locate the residual stream of this ${numLayers}-layer decoder (looks like: ${style}): ${err.message}. ` +
+        'Looked for the embedding lookup on input_ids and, per block, Adds or skip-norms that write a branch of the stream back into it.',
+    );
+  }
+}
+
 export function prepare(fn: string, bytes: Uint8Array | Model, layers: number[], sorted: boolean): Prepared {
   const model = bytes instanceof Uint8Array ? decodeModel(bytes) : bytes;
   const g = model.graph;
@@ -46,39 +65,40 @@ export function prepare(fn: string, bytes: Uint8Array | Model, layers: number[],
   const numLayers = countLayers(g);
   validateLayers(fn, layers, numLayers, sorted);
   let idx = indexGraph(g);
+  const chain = trace(fn, model, idx, numLayers, style);
+  const found = layers.map((l) => writeAfterBlock(chain, l));
+  const probe = found[0] ? (found[0].tensor ?? found[0].node.input[1]) : (chain.writes[0]?.tensor ?? chain.start);
+  const elemType = residualElemType(g, idx, probe);
+  const structure = describeStructure(g, idx, style, chain, elemType);
+  let tensorType = elemType;
   const residuals = new Map<number, string>();
-  let elemType: number;
-  let tensorType: number;
-  if (style === 'optimum') {
-    for (const l of layers) residuals.set(l, optimumResidual(g, idx, l));
-    const first = residuals.values().next().value;
-    elemType = residualElemType(g, idx, first ?? '');
-    tensorType = elemType;
-  } else {
-    const replacements = new Map<Node, Node[]>();
-    const found = layers.map((l) => locateFusedResidual(g, idx, l, numLayers));
-    const probe = found[0] ? ('tensor' in found[0] ? found[0].tensor : found[0].skipNorm.output[3] || found[0].skipNorm.input[1]) : '';
-    elemType = residualElemType(g, idx, probe);
-    tensorType = elemType;
-    const types = new Set<number>();
-    layers.forEach((l, i) => {
-      const f = found[i];
-      if ('tensor' in f) {
-        residuals.set(l, f.tensor);
-        types.add(elemType);
-        return;
-      }
-      const un = unfuseSkipNorm(f.skipNorm, idx, elemType);
-      replacements.set(f.skipNorm, un.nodes);
-      residuals.set(l, un.residual);
-      types.add(un.residualType);
-      tensorType = un.residualType;
-    });
-    if (types.size > 1) throw new Error(`${fn}: the residuals at layers [${layers.join(', ')}] are found in incompatible ways (fused and unfused float16)`);
-    applyReplacements(g, replacements);
-    if (replacements.size > 0) idx = indexGraph(g);
+  const replacements = new Map<Node, Node[]>();
+  const types = new Set<number>();
+  layers.forEach((l, i) => {
+    const w = found[i];
+    if (w.kind === 'add') {
+      residuals.set(l, w.tensor!);
+      structure.cutTensors[l] = w.tensor!;
+      types.add(elemType);
+      return;
+    }
+    const un = unfuseSkipNorm(w.node, idx, elemType);
+    replacements.set(w.node, un.nodes);
+    residuals.set(l, un.residual);
+    structure.cutTensors[l] = `${w.node.name || w.node.output[0]}.sum`;
+    types.add(un.residualType);
+    tensorType = un.residualType;
+  });
+  for (const [l, t] of residuals) {
+    const w = found[layers.indexOf(l)];
+    if (w.kind === 'add' && residualElemType(g, idx, t) !== elemType) {
+      throw new Error(`${fn}: the residual after layer ${l} (${t}) has another element type than the one after layer ${layers[0]}`);
+    }
   }
+  if (types.size > 1) throw new Error(`${fn}: the residuals at layers [${layers.join(', ')}] are found in incompatible ways (fused and unfused float16)`);
+  applyReplacements(g, replacements);
+  if (replacements.size > 0) idx = indexGraph(g);
   const first = residuals.values().next().value;
   const hidden = first ? residualHidden(g, idx, first) : 0;
-  return { model, style, numLayers, hidden, elemType, tensorType, residuals, idx, source, raw };
+  return { model, style, numLayers, hidden, elemType, tensorType, residuals, structure, idx, source, raw };
 }

@@ -1,39 +1,53 @@
 /**
- * Where the residual stream lives in each export style.
+ * Facts about a decoder graph that the cut needs besides the residual chain (residual-chain.ts):
+ * which exporter it looks like (a label only — the cut is found by structure), the layer count,
+ * the residual's element type and hidden size, and the summary shown to the user.
  *
- * - Optimum/TorchScript: the residual after layer L is the output of node `/model/layers.L/Add_1`
- *   (`/model/layers.L/Add_1_output_0`); adds scoped inside norms (`.../input_layernorm/Add`) are
- *   different nodes and never match.
- * - onnxruntime-genai model-builder: the residual add is fused into the skip-norm that opens the
- *   next layer (`/model/layers.{L+1}/input_layernorm/SkipLayerNorm`, or the final norm
- *   `/model/layers.N/final_norm_layernorm/SkipLayerNorm` after the last layer); see unfuse.ts.
+ * Exporter fingerprints (from the exporters' sources):
+ * - Optimum / TorchScript: node names carry module scopes, `/model/layers.N/...`.
+ * - torch dynamo (`torch.onnx.export(dynamo=True)`): nodes named `node_Add_2`, the module path only
+ *   in node metadata `pkg.torch.onnx.name_scopes`.
+ * - onnxruntime-genai model builder: GroupQueryAttention and fused SkipSimplifiedLayerNormalization,
+ *   `/model/layers.N/final_norm_layernorm/` and `/model/attn_mask_reformat/` scopes.
+ * - other GroupQueryAttention graphs without skip-norms (e.g. the gemma-3 build script:
+ *   GroupQueryAttention with do_rotary=0, RotaryEmbedding, SimplifiedLayerNormalization).
  */
 import { DataType, type Graph, type Model, type Node } from '../onnx/proto';
-import { declaredElemType, type GraphIndex } from './graph-index';
+import type { ExportStyle, ModelStructure } from '../../protocol/structure';
+import { declaredElemType, inferElemType, type GraphIndex } from './graph-index';
+import { SKIP_NORM_OPS, type ResidualChain } from './residual-chain';
 
-export type ExportStyle = 'optimum' | 'model-builder';
+export type { ExportStyle };
 
-const SKIP_NORM_OPS = new Set(['SkipSimplifiedLayerNormalization', 'SkipLayerNormalization']);
 const LAYER_RE = /^\/model\/layers\.(\d+)\//;
 
 export function isSkipNorm(n: Node): boolean {
   return SKIP_NORM_OPS.has(n.opType);
 }
 
-/** Which exporter produced the model, from its node names and fused ops. */
+/** Which exporter the model looks like, from its ops, names and metadata (never throws). */
 export function detectStyle(model: Model): ExportStyle {
-  let optimum = false;
+  let gqa = false;
+  let skip = false;
+  let mbNames = false;
+  let maskNames = false;
+  let scoped = 0;
+  let dynamoNames = 0;
+  let dynamoMeta = false;
   for (const n of model.graph.node) {
-    if (isSkipNorm(n) || n.opType === 'GroupQueryAttention' || n.name.includes('/final_norm_layernorm/')) {
-      return 'model-builder';
-    }
-    if (n.opType === 'Add' && /^\/model\/layers\.\d+\/Add_1$/.test(n.name)) optimum = true;
+    if (n.opType === 'GroupQueryAttention') gqa = true;
+    if (isSkipNorm(n)) skip = true;
+    if (n.name.includes('/final_norm_layernorm/')) mbNames = true;
+    if (n.name.startsWith('/model/attn_mask_reformat/')) maskNames = true;
+    if (LAYER_RE.test(n.name)) scoped++;
+    if (/^node_[A-Za-z0-9]+(_\d+)?$/.test(n.name)) dynamoNames++;
+    if (n.metadataProps?.some((m) => m.key === 'pkg.torch.onnx.name_scopes')) dynamoMeta = true;
   }
-  if (optimum) return 'optimum';
-  throw new Error(
-    'detectStyle: unrecognised decoder export (expected Optimum node names like /model/layers.0/Add_1 ' +
-      'or model-builder SkipSimplifiedLayerNormalization/GroupQueryAttention nodes)',
-  );
+  if (mbNames || (gqa && skip) || (maskNames && (gqa || skip))) return 'model-builder';
+  if (gqa) return 'gqa-custom';
+  if (dynamoMeta || dynamoNames > model.graph.node.length / 2) return 'torch-dynamo';
+  if (scoped > 0) return 'optimum';
+  return 'unknown';
 }
 
 /** Number of decoder layers: from past_key_values.{i}.key inputs, else from layer-scoped node names. */
@@ -50,87 +64,40 @@ export function countLayers(g: Graph): number {
     const m = LAYER_RE.exec(n.name);
     if (m) max = Math.max(max, Number(m[1]));
   }
-  if (max < 0) throw new Error('surgery: cannot find any /model/layers.{i}/ nodes to count layers');
+  if (max < 0) throw new Error('surgery: cannot count the layers (no past_key_values.{i}.key inputs and no /model/layers.{i}/ nodes)');
   return max + 1;
 }
 
-/** Optimum: name of the residual tensor after layer `layer`. */
-export function optimumResidual(g: Graph, idx: GraphIndex, layer: number): string {
-  const nodeName = `/model/layers.${layer}/Add_1`;
-  const n = g.node.find((x) => x.name === nodeName && x.opType === 'Add');
-  if (n) return n.output[0];
-  const tensor = `${nodeName}_output_0`;
-  if (idx.producer.has(tensor)) return tensor;
-  throw new Error(`surgery: Optimum export has no residual add ${nodeName} for layer ${layer}`);
-}
-
 /**
- * Model-builder: the skip-norm node whose residual sum is the residual after layer `layer`,
- * found by name; undefined when the graph does not use model-builder names.
- */
-export function namedSkipNorm(g: Graph, layer: number, numLayers: number): Node | undefined {
-  const last = layer === numLayers - 1;
-  const exact = last ? `/model/layers.${numLayers}/final_norm_layernorm/SkipLayerNorm` : `/model/layers.${layer + 1}/input_layernorm/SkipLayerNorm`;
-  let found: Node | undefined;
-  for (const n of g.node) {
-    if (!isSkipNorm(n)) continue;
-    if (n.name === exact) return n;
-    if (!found && (last ? n.name.includes('final_norm') : n.name.startsWith(`/model/layers.${layer + 1}/input_layernorm/`))) found = n;
-  }
-  return found;
-}
-
-/**
- * Where the residual after `layer` is, in a graph with fused skip-norms: by model-builder
- * names; else (e.g. an Optimum export fused by the ORT transformers optimizer) the unfused
- * Optimum add `/model/layers.L/Add_1` if it survived; else by position, when the graph has
- * exactly 2 skip-norms per layer (post-attention of every layer, input norm of layers 1..N-1,
- * final norm) so that the residual after layer L is the sum of skip-norm number 2L+1.
- */
-export function locateFusedResidual(g: Graph, idx: GraphIndex, layer: number, numLayers: number): { skipNorm: Node } | { tensor: string } {
-  const named = namedSkipNorm(g, layer, numLayers);
-  if (named) return { skipNorm: named };
-  const add = g.node.find((x) => x.name === `/model/layers.${layer}/Add_1` && x.opType === 'Add');
-  if (add && idx.producer.has(add.output[0])) return { tensor: add.output[0] };
-  const skips = g.node.filter(isSkipNorm);
-  if (skips.length === 2 * numLayers) return { skipNorm: skips[2 * layer + 1] };
-  throw new Error(
-    `surgery: cannot find the residual after layer ${layer}: no skip-norm named ` +
-      `/model/layers.${layer + 1}/input_layernorm/SkipLayerNorm (or the final norm), no /model/layers.${layer}/Add_1, ` +
-      `and ${skips.length} skip-norms for ${numLayers} layers (expected ${2 * numLayers})`,
-  );
-}
-
-/**
- * Element type of the residual stream: declared type of the tensor if any, else the element
- * type of the past key/value inputs, else of the first float graph input/output, else float32.
+ * Element type of the residual stream: of the tensor (declared or inferred from its producers),
+ * else the element type of the past key/value inputs, else of the first float graph input/output.
  */
 export function residualElemType(g: Graph, idx: GraphIndex, residual: string): number {
-  const declared = declaredElemType(idx, residual);
-  if (declared) return declared;
-  const isFloat = (t: number | undefined) => t === DataType.FLOAT || t === DataType.FLOAT16;
+  const t = declaredElemType(idx, residual) ?? inferElemType(g, idx, residual);
+  const isFloat = (x: number | undefined) => x === DataType.FLOAT || x === DataType.FLOAT16;
+  if (isFloat(t)) return t!;
   const past = g.input.find((i) => /^past_key_values\.\d+\.key$/.test(i.name));
   const pastType = past?.type?.tensorType?.elemType;
   if (isFloat(pastType)) return pastType!;
   for (const v of [...g.input, ...g.output]) {
-    const t = v.type?.tensorType?.elemType;
-    if (isFloat(t)) return t!;
+    const x = v.type?.tensorType?.elemType;
+    if (isFloat(x)) return x!;
   }
   return DataType.FLOAT;
 }
 
-const NORM_OPS = new Set(['Mul', 'SimplifiedLayerNormalization', 'LayerNormalization', ...SKIP_NORM_OPS]);
+const NORM_OPS = new Set(['Mul', 'SimplifiedLayerNormalization', 'LayerNormalization', 'RMSNormalization', ...SKIP_NORM_OPS]);
+const FLOATS = new Set<number>([DataType.FLOAT, DataType.FLOAT16]);
 
 /**
  * Hidden size: the residual's declared last dim, else the length of the first 1-D float
- * initializer a norm-like consumer applies near the residual (RMSNorm gamma), else the
+ * initializer a norm-like reader applies near the residual (RMSNorm gamma), else the
  * embedding table's second dim.
  */
 export function residualHidden(g: Graph, idx: GraphIndex, residual: string): number {
   const dims = (idx.valueInfo.get(residual) ?? idx.outputs.get(residual))?.type?.tensorType?.shape?.dim;
   const lastDim = dims?.[dims.length - 1]?.dimValue;
   if (lastDim) return Number(lastDim);
-  // breadth-first over consumers, a few hops
   let frontier = [residual];
   const seen = new Set<number>();
   for (let depth = 0; depth < 8 && frontier.length > 0; depth++) {
@@ -143,9 +110,7 @@ export function residualHidden(g: Graph, idx: GraphIndex, residual: string): num
         if (NORM_OPS.has(n.opType)) {
           for (const inp of n.input) {
             const init = idx.initializers.get(inp);
-            if (init && init.dims.length === 1 && (init.dataType === DataType.FLOAT || init.dataType === DataType.FLOAT16)) {
-              return Number(init.dims[0]);
-            }
+            if (init && init.dims.length === 1 && FLOATS.has(init.dataType)) return Number(init.dims[0]);
           }
         }
         next.push(...n.output.filter((o) => o !== ''));
@@ -160,4 +125,39 @@ export function residualHidden(g: Graph, idx: GraphIndex, residual: string): num
     }
   }
   throw new Error(`surgery: cannot determine the hidden size of residual tensor ${residual}`);
+}
+
+const ATTENTION_OPS: ModelStructure['attention'][] = ['GroupQueryAttention', 'MultiHeadAttention', 'Attention'];
+const HEAD_OPS = new Set(['MatMul', 'MatMulNBits', 'Gemm']);
+
+/** Whether the LM head reads the embedding table (directly, through a Transpose, or the same packed bytes). */
+function lmHeadTied(g: Graph, idx: GraphIndex, chain: ResidualChain): boolean {
+  let p = idx.producer.get('logits');
+  while (p !== undefined && (g.node[p].opType === 'Cast' || g.node[p].opType === 'Identity')) p = idx.producer.get(g.node[p].input[0]);
+  if (p === undefined || !HEAD_OPS.has(g.node[p].opType)) return false;
+  const table = chain.embedding.input[0];
+  let w = g.node[p].input[1];
+  for (let hops = 0; hops < 4 && w !== table; hops++) {
+    const q = idx.producer.get(w);
+    if (q === undefined || !['Transpose', 'Reshape', 'Cast', 'Identity'].includes(g.node[q].opType)) break;
+    w = g.node[q].input[0];
+  }
+  return w === table;
+}
+
+/** The user-facing summary of what surgery found (cutTensors filled in by the caller). */
+export function describeStructure(g: Graph, idx: GraphIndex, style: ExportStyle, chain: ResidualChain, elemType: number): ModelStructure {
+  const ops = new Set(g.node.map((n) => n.opType));
+  const kinds = new Set(chain.writes.map((w) => w.kind));
+  return {
+    exporter: style,
+    attention: ATTENTION_OPS.find((op) => ops.has(op)) ?? 'decomposed',
+    embedding: chain.embedding.opType === 'GatherBlockQuantized' ? 'GatherBlockQuantized' : 'Gather',
+    embeddingScaled: chain.embeddingScaled,
+    residualOps: kinds.size > 1 ? 'mixed' : kinds.has('skip-norm') ? 'skip-norm' : 'add',
+    writesPerBlock: chain.writesPerBlock,
+    residualType: elemType === DataType.FLOAT16 ? 'float16' : 'float32',
+    tiedLmHead: lmHeadTied(g, idx, chain),
+    cutTensors: {},
+  };
 }

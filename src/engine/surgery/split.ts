@@ -15,6 +15,7 @@ import { indexGraph, renameTensor } from './graph-index';
 import { encodeWithRawInitializers } from './raw-initializers';
 import { prepare, type Prepared } from './prepare';
 import { buildPartModel, collectCone, forwardNodes } from './prune';
+import type { ModelStructure } from '../../protocol/structure';
 import type { ExportStyle } from './residual-names';
 
 export interface GraphPart {
@@ -37,6 +38,8 @@ export interface CutModel {
   cutLayers: number[];
   parts: GraphPart[];
   residualType: 'float32' | 'float16';
+  /** what surgery found: exporter, attention/embedding/residual ops, the tensor cut per layer */
+  structure: ModelStructure;
 }
 
 /** Stable name of the exposed (float32) residual after layer `layer`. */
@@ -103,6 +106,7 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
       hidden: info.hidden,
       cutLayers: [],
       residualType: info.elemType === DataType.FLOAT16 ? 'float16' : 'float32',
+      structure: { ...info.structure, cutTensors: {} },
       parts: [{ bytes, inputNames: graphInputNames(g), outputNames: g.output.map((o) => o.name) }],
     };
   }
@@ -164,7 +168,7 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
       residualOut: outLayer !== undefined ? residualName(outLayer) : undefined,
     });
   }
-  return { style: p.style, numLayers: p.numLayers, hidden: p.hidden, cutLayers: [...cutLayers], parts, residualType };
+  return { style: p.style, numLayers: p.numLayers, hidden: p.hidden, cutLayers: [...cutLayers], parts, residualType, structure: p.structure };
 }
 
 /**

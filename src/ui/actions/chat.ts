@@ -1,6 +1,6 @@
 /** The chat: send a turn (tokens stream into the reply and the charts), stop, regenerate, clear. */
 import { validateSampling } from '../../shared/sampling';
-import { busy, message, promptMessages, state, stopRunning, type ActionContext } from './context';
+import { busy, detailOf, message, promptMessages, state, stopRunning, type ActionContext } from './context';
 import { streamTokens } from './stream';
 
 export async function send(ctx: ActionContext, content: string): Promise<void> {
@@ -20,7 +20,7 @@ export async function send(ctx: ActionContext, content: string): Promise<void> {
     state(ctx).setTokensPerSecond(result.generatedTokens / ((ctx.now() - started) / 1000));
     state(ctx).replyDone(result);
   } catch (err) {
-    state(ctx).replyFailed(message(err));
+    state(ctx).replyFailed(message(err), detailOf(err));
   }
 }
 

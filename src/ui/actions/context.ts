@@ -4,19 +4,28 @@
  * whether a compare run holds the engine's steering). One context per app, made in index.ts.
  */
 import type { EngineClient } from '../../client/engine-client';
+import type { ErrorDetail, ModelSource } from '../../protocol/messages';
 import type { ChatMessage } from '../../shared/chat';
 import type { TraitVector } from '../../steering/vector';
 import type { AppState, AppStore } from '../store';
 
 /** The engine calls actions make (EngineClient implements it; unit tests pass a fake). */
 export type Engine = Pick<EngineClient, 'device' | 'load' | 'generate' | 'stop' | 'setSteering' | 'setVectors' | 'resetCache' | 'extract'> &
-  Partial<Pick<EngineClient, 'scoreOptions' | 'reread'>>;
+  Partial<Pick<EngineClient, 'scoreOptions' | 'reread' | 'restart' | 'onDeviceLost'>>;
+
+/** The part of navigator.storage actions use (injectable; null = none). */
+export interface StorageLike {
+  persisted?(): Promise<boolean>;
+  persist?(): Promise<boolean>;
+}
 
 export interface ActionOptions {
   /** Runs a frame-buffer flush; requestAnimationFrame in the page. */
   schedule?: (fn: () => void) => void;
   /** Milliseconds, for tokens per second; performance.now in the page. */
   now?: () => number;
+  /** Where persistent storage is requested before downloads (default navigator.storage). */
+  storage?: StorageLike | null;
 }
 
 export interface ActionContext {
@@ -30,6 +39,13 @@ export interface ActionContext {
   holdSteering: boolean;
   /** Set by stop() while a compare runs, so its second half is not started. */
   compareStopped: boolean;
+  /** What the last successful load asked for (reloaded after a lost GPU device). */
+  lastSource: ModelSource | null;
+  readonly storage: StorageLike | null;
+  /** Persistent storage was requested once this session. */
+  persistRequested: boolean;
+  /** A device-loss recovery is under way. */
+  recovering: boolean;
 }
 
 export function createContext(store: AppStore, engine: Engine, options: ActionOptions = {}): ActionContext {
@@ -41,6 +57,11 @@ export function createContext(store: AppStore, engine: Engine, options: ActionOp
     extracted: {},
     holdSteering: false,
     compareStopped: false,
+    lastSource: null,
+    storage:
+      options.storage !== undefined ? options.storage : typeof navigator !== 'undefined' ? ((navigator.storage as StorageLike | undefined) ?? null) : null,
+    persistRequested: false,
+    recovering: false,
   };
 }
 
@@ -51,6 +72,12 @@ export function state(ctx: ActionContext): AppState {
 
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The file/URL/offers an engine error carries (EngineError.detail), or null. */
+export function detailOf(err: unknown): ErrorDetail | null {
+  const d = err instanceof Error ? (err as { detail?: ErrorDetail }).detail : undefined;
+  return d ?? null;
 }
 
 /** A generation, compare or extraction holds the engine: other runs wait. */

@@ -11,18 +11,21 @@
  *   links     share links, presets                 links.ts  (share-link.ts)
  *   cache     cached models                        cache.ts  (model-cache.ts)
  *   psych     inventory, reply measures, sweeps    psych.ts  (psych-measures.ts)
+ *   (always)  lost GPU device → restart + reload   recovery.ts
  */
+import type { ErrorDetail } from '../../protocol/messages';
 import type { BuiltinPreset } from '../../presets/builtins';
 import type { AppStore } from '../store';
-import { deleteCached, refreshCache } from './cache';
+import { deleteCached, deleteCachedCopy, refreshCache } from './cache';
 import { clearChat, regenerate, send, stop } from './chat';
 import { compare } from './compare';
 import { createContext, stopRunning, type ActionOptions, type Engine } from './context';
-import { applyBuiltinPreset, confirmPendingLoad, openLink, share } from './links';
-import { load, probeDevice } from './session';
+import { applyBuiltinPreset, confirmPendingLoad, openLink, openPresetFile, presetFile, share } from './links';
+import { watchDeviceLoss } from './recovery';
+import { load, probeDevice, reloadWithQ4 } from './session';
 import { pushSteering } from './steering';
 import { createCustomTrait, extractTraits, removeCustomTrait } from './traits';
-import { exportVector, importVector, type ExportTarget } from './vectors';
+import { exportVector, importVector, resolveImport, type ExportTarget } from './vectors';
 import { exportInventory, exportSweep, importItems, loadBuiltinItems, loadSweeps, measureReply, runInventory, runSweep, stopPsych } from './psych';
 import type { SweepResult } from '../../traits/psychometrics/sweep';
 
@@ -30,10 +33,15 @@ export type { Engine } from './context';
 
 export function createActions(store: AppStore, engine: Engine, options?: ActionOptions) {
   const ctx = createContext(store, engine, options);
+  watchDeviceLoss(ctx);
   return {
     session: {
       probeDevice: () => probeDevice(ctx),
       load: () => load(ctx),
+      /** Retry after a failed load: the same as Load. */
+      retry: () => load(ctx),
+      /** After non-finite f16 output: the same model with q4 weights. */
+      reloadWithQ4: () => reloadWithQ4(ctx),
     },
     steering: {
       /** After a slider (or any trait setting) moved: the engine applies it from the next token on. */
@@ -57,17 +65,24 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     },
     vectors: {
       importFile: (bytes: Uint8Array, fileName: string) => importVector(ctx, bytes, fileName),
+      /** Answer to the replace dialog of an import (pendingImport). */
+      resolveImport: (replace: boolean) => resolveImport(ctx, replace),
       exportFile: (what: ExportTarget) => exportVector(ctx, what),
     },
     links: {
       share: () => share(ctx),
       open: (hash: string) => openLink(ctx, hash),
+      /** The current settings and vectors as a preset file (for setups too large for a link). */
+      presetFile: () => presetFile(ctx),
+      openFile: (bytes: Uint8Array, fileName: string) => openPresetFile(ctx, bytes, fileName),
       confirmPendingLoad: () => confirmPendingLoad(ctx),
       applyBuiltinPreset: (p: BuiltinPreset) => applyBuiltinPreset(ctx, p),
     },
     cache: {
       refresh: () => refreshCache(ctx),
       remove: (model: string) => deleteCached(ctx, model),
+      /** "Delete cached copy" of the model a load error names. */
+      removeFailed: (detail: ErrorDetail | null) => deleteCachedCopy(ctx, detail),
     },
     psych: {
       loadBuiltinItems: () => loadBuiltinItems(ctx),

@@ -1,7 +1,9 @@
 /** The model session: probe the GPU, load a model (then its trait vectors and steering). */
+import type { ModelSource } from '../../protocol/messages';
 import type { Dtype } from '../../shared/dtype';
 import { refreshCache } from './cache';
-import { message, state, type ActionContext } from './context';
+import { detailOf, message, state, type ActionContext } from './context';
+import { applyLinkVectors } from './share-link';
 import { pushVectors } from './steering';
 
 /** "1, 3" → [1, 3]; empty → undefined (the engine's default); anything else → the message to show. */
@@ -21,24 +23,53 @@ export async function probeDevice(ctx: ActionContext): Promise<void> {
   }
 }
 
+/** Asks once per session that the browser keep downloaded models (persistent storage). */
+async function requestPersist(ctx: ActionContext): Promise<void> {
+  if (ctx.persistRequested || !ctx.storage?.persist) return;
+  ctx.persistRequested = true;
+  try {
+    if (!(await ctx.storage.persisted?.())) await ctx.storage.persist();
+  } catch {
+    // Not granted or not supported: downloads still work, the browser may evict them.
+  }
+}
+
 /** Loads the model named in the model panel; a new model starts with no extracted vectors. */
 export async function load(ctx: ActionContext): Promise<void> {
   const s = state(ctx);
   const layers = parseLayers(s.cutLayersInput);
   if (typeof layers === 'string') return s.loadFailed(layers);
-  s.loadStarted();
+  await loadSource(ctx, { model: s.modelInput, dtype: s.dtypeChoice === 'auto' ? undefined : (s.dtypeChoice as Dtype), cutLayers: layers });
+}
+
+/**
+ * Loads `source`. `keepVectors` (reload of the same model, e.g. after a lost GPU device) keeps
+ * this session's extracted vectors and the charts; otherwise a new model starts without them.
+ */
+export async function loadSource(ctx: ActionContext, source: ModelSource, opts: { keepVectors?: boolean } = {}): Promise<void> {
+  state(ctx).loadStarted();
+  await requestPersist(ctx);
   try {
-    const info = await ctx.engine.load(
-      { model: s.modelInput, dtype: s.dtypeChoice === 'auto' ? undefined : (s.dtypeChoice as Dtype), cutLayers: layers },
-      (p) => state(ctx).loadProgress(p),
-    );
+    const info = await ctx.engine.load(source, (p) => state(ctx).loadProgress(p));
     state(ctx).loadDone(info);
-    ctx.extracted = {};
-    state(ctx).clearExtractedData();
+    ctx.lastSource = source;
+    if (!opts.keepVectors) {
+      ctx.extracted = {};
+      state(ctx).clearExtractedData();
+      applyLinkVectors(ctx);
+    }
     await pushVectors(ctx);
-    state(ctx).clearPoints();
+    if (!opts.keepVectors) state(ctx).clearPoints();
   } catch (err) {
-    state(ctx).loadFailed(message(err));
+    state(ctx).loadFailed(message(err), detailOf(err));
   }
   void refreshCache(ctx);
+}
+
+/** After non-finite f16 output: the same model again with q4 weights (fp32 activations). */
+export async function reloadWithQ4(ctx: ActionContext): Promise<void> {
+  const s = state(ctx);
+  if (ctx.lastSource) s.setModelInput(ctx.lastSource.model);
+  s.setDtypeChoice('q4');
+  await load(ctx);
 }

@@ -1,60 +1,119 @@
 /**
- * Share links in the page's URL hash: make one from the current settings, or restore the
- * settings of one (the model download then waits for the user). Bad links only set a message.
+ * What a share link carries and how the recipient registers it. The sender's link holds, for
+ * every trait in use (enabled, and add with strength ≠ 0, or clamp / ablate) the exact float32
+ * direction the engine steers with at that trait's layer, plus its readout calibration there;
+ * custom traits not in use travel as int8 (their slider only). Demo directions are not carried:
+ * they are regenerated from the trait id. The recipient registers the vectors as they are, so
+ * the same prompt and seed give the same reply without extracting anything.
  */
-import { decodePreset, encodePreset, type DecodeContext } from '../../presets/codec';
-import type { Preset } from '../../presets/preset';
-import type { AppState, AppStore } from '../store';
-import { presetOf } from '../store/preset-slice';
+import type { DecodeContext } from '../../presets/codec';
+import { checkModelRef, describeSource } from '../../presets/model-ref';
+import type { Preset, PresetVector } from '../../presets/preset';
+import { isActive } from '../../steering/plan';
+import type { TraitVector } from '../../steering/vector';
+import type { ModelInfo } from '../../protocol/messages';
+import { CATALOG } from '../models/catalog';
+import type { AppState } from '../store';
+import { DEFAULT_MODEL } from '../store/model-slice';
+import { presetOf, sameModel as sameLoadedModel } from '../store/preset-slice';
+import { traitsForModel, type TraitEntry } from '../store/steering-slice';
+import { state, type ActionContext } from './context';
+import { effectiveLayer, engineSettings } from './trait-vectors';
 
-function context(s: AppState): DecodeContext {
-  return { knownTraitIds: new Set(s.traits.filter((t) => !t.custom).map((t) => t.traitId)) };
+/** Built-in trait ids and the models this site serves (the default and the offline demos). */
+export function decodeContext(s: AppState): DecodeContext {
+  return {
+    knownTraitIds: new Set(s.traits.filter((t) => !t.custom).map((t) => t.traitId)),
+    siteModels: new Set([DEFAULT_MODEL, ...CATALOG.filter((m) => m.offline).map((m) => m.id)]),
+  };
 }
 
-/** Custom vectors shrink to the layers the loaded model steers, so links stay short. */
-function steerableOnly(p: Preset, s: AppState): Preset {
-  const cut = s.info?.cutLayers;
-  if (!cut) return p;
-  const custom = p.custom.map((c) => {
-    const layers = Object.fromEntries(Object.entries(c.layers).filter(([l]) => cut.includes(Number(l))));
-    return Object.keys(layers).length > 0 ? { ...c, layers } : c;
-  });
-  return { ...p, custom };
+/** Where a checked model reference downloads from, in words, for the "will load" banner. */
+export function sourceOf(model: string, s: AppState): string {
+  const origin = typeof location !== 'undefined' ? location.origin : undefined;
+  return describeSource(checkModelRef(model, decodeContext(s).siteModels), origin);
 }
 
-/** Puts the current settings in the URL hash; returns the link, or null (with a message) when they cannot be shared. */
-export function shareCurrent(store: AppStore): string | null {
-  const s = store.getState();
-  const hash = encodePreset(steerableOnly(presetOf(s), s));
-  const check = decodePreset(hash, context(s));
-  if (!check.ok) {
-    s.presetRejected(`These settings cannot be shared: ${check.error.message}`);
-    return null;
-  }
-  const url = `${location.origin}${location.pathname}${location.search}#${hash}`;
-  history.replaceState(null, '', url);
-  s.setShareLink(url);
-  void navigator.clipboard?.writeText(url).catch(() => undefined);
-  return url;
+function pick(layers: Record<number, Float32Array>, keep: (l: number) => boolean): Record<number, Float32Array> {
+  return Object.fromEntries(Object.entries(layers).filter(([l]) => keep(Number(l))));
 }
 
-/** Restores a link's settings; false when there is none or it is bad (then an alert says why). */
-export function applyLink(store: AppStore, hash: string): boolean {
-  if (!hash || hash === '#') return false;
-  const s = store.getState();
-  const r = decodePreset(hash, context(s));
-  if (!r.ok) {
-    s.presetRejected(`This share link cannot be used: ${r.error.message} Your current settings are kept.`);
-    return false;
+function calibrationAt(s: AppState, id: string, layers: Record<number, Float32Array>): PresetVector['calibration'] {
+  const cal = s.traitData[id]?.calibration ?? {};
+  return Object.fromEntries(Object.keys(layers).flatMap((l) => (cal[Number(l)] ? [[l, { ...cal[Number(l)] }]] : [])));
+}
+
+/** The vector of one trait the link carries, or null (demo direction, wrong size, nothing in use). */
+function carried(s: AppState, t: TraitEntry, info: ModelInfo | null, extracted: Readonly<Record<string, TraitVector>>): PresetVector | null {
+  const custom = t.custom ? s.customTraits[t.traitId] : undefined;
+  const v = custom ? custom.vector : extracted[t.traitId];
+  if (!v || (info && v.hidden !== info.hidden)) return null;
+  const setting = info ? engineSettings([t], info)[0] : { ...t, layer: t.layer ?? -1 };
+  const active = isActive(setting);
+  let layers: Record<number, Float32Array>;
+  if (active && info) layers = pick(v.layers, (l) => l === effectiveLayer(t, info));
+  else if (active) layers = v.layers;
+  else if (custom) {
+    const cut = info ? pick(v.layers, (l) => info.cutLayers.includes(l)) : {};
+    layers = Object.keys(cut).length ? cut : v.layers;
+  } else return null;
+  if (Object.keys(layers).length === 0) return null;
+  return {
+    id: t.traitId,
+    customLabel: custom ? custom.label : null,
+    hidden: v.hidden,
+    precision: active ? 'f32' : 'i8',
+    layers,
+    calibration: calibrationAt(s, t.traitId, layers),
+  };
+}
+
+/** The current settings plus every vector needed to reproduce them. */
+export function presetToShare(s: AppState, extracted: Readonly<Record<string, TraitVector>>): Preset {
+  const p = presetOf(s);
+  const info = s.info && sameModel(s.info, p.model) ? s.info : null;
+  const shown = info ? traitsForModel(s.traits, info.model) : s.traits;
+  const vectors = shown.flatMap((t) => carried(s, t, info, extracted) ?? []);
+  // Custom traits always travel (a link names them); the ones not shown for this model keep all layers.
+  for (const c of Object.values(s.customTraits)) {
+    if (!vectors.some((v) => v.id === c.id))
+      vectors.push({
+        id: c.id,
+        customLabel: c.label,
+        hidden: c.vector.hidden,
+        precision: 'i8',
+        layers: c.vector.layers,
+        calibration: calibrationAt(s, c.id, c.vector.layers),
+      });
   }
-  s.applyPreset(r.preset);
-  const info = s.info;
-  if (info) {
-    // The same model is already loaded (same weights and layers): nothing to download.
-    const p = r.preset;
-    const sameModel = info.model === p.model || info.model.endsWith(p.model);
-    const sameLayers = p.cutLayers.length === 0 || p.cutLayers.join() === info.cutLayers.join();
-    if (sameModel && (p.dtype === 'auto' || p.dtype === info.dtype) && sameLayers) store.getState().setPendingLoad(null);
+  return { ...p, vectors };
+}
+
+/** One line on what a link carries, for the sender. */
+export function describeCarried(p: Preset): string {
+  const exact = p.vectors.filter((v) => v.precision === 'f32').map((v) => v.id);
+  const int8 = p.vectors.filter((v) => v.precision === 'i8').map((v) => v.id);
+  const parts = [];
+  if (exact.length) parts.push(`exact vectors for ${exact.join(', ')}`);
+  if (int8.length) parts.push(`int8 vectors for ${int8.join(', ')} (not in use)`);
+  return parts.length ? `The link carries ${parts.join(' and ')}.` : 'The link carries settings only (no extracted or custom trait is in use).';
+}
+
+/** The loaded model is the one a link or preset names. */
+export function sameModel(info: ModelInfo, model: string): boolean {
+  return sameLoadedModel(info.model, model);
+}
+
+/** Registers the link's built-in vectors when its model is the loaded one (after every load, too). */
+export function applyLinkVectors(ctx: ActionContext): boolean {
+  const { info, linkVectors, setTraitData, traitData } = state(ctx);
+  if (!info || !linkVectors || !sameModel(info, linkVectors.model)) return false;
+  let any = false;
+  for (const [id, { vector, calibration }] of Object.entries(linkVectors.vectors)) {
+    if (vector.hidden !== info.hidden) continue;
+    ctx.extracted[id] = vector;
+    setTraitData(id, { ...traitData[id], calibration: { ...traitData[id]?.calibration, ...calibration } });
+    any = true;
   }
-  return true;
+  return any;
 }

@@ -8,9 +8,11 @@ import { engineSettings, vectorsFor } from './trait-vectors';
 
 /** Registers every trait's direction for the loaded model, then the settings. */
 export async function pushVectors(ctx: ActionContext): Promise<void> {
-  const { info, traits, customTraits, setVectorKinds, setSteeringError } = state(ctx);
+  const { info, traits, customTraits, linkVectors, setVectorKinds, setSteeringError } = state(ctx);
   if (!info) return;
   const { vectors, kinds } = vectorsFor(info, traitsForModel(traits, info.model), customTraits, ctx.extracted);
+  // Built-in vectors a share link brought (registered as they are) say so on their slider.
+  for (const [id, v] of Object.entries(linkVectors?.vectors ?? {})) if (kinds[id] === 'extracted' && ctx.extracted[id] === v.vector) kinds[id] = 'shared';
   setVectorKinds(kinds);
   try {
     await ctx.engine.setVectors(vectors);

@@ -5,6 +5,7 @@ import { useCalibrations } from '../use-scores';
 import { ReplyMeasures } from './ReplyMeasures';
 import { ReplyText } from './ReplyText';
 import { SamplingControls } from './SamplingControls';
+import { RecoveryOffers } from './RecoveryOffers';
 
 /** The latest reply, coloured by the chosen trait when its token readout is at hand. */
 function LatestReply({ fallback }: { fallback: string }) {
@@ -21,6 +22,7 @@ export function ChatPanel({ actions }: { actions: Actions }) {
   const streaming = useApp((s) => s.streaming);
   const system = useApp((s) => s.systemPrompt);
   const error = useApp((s) => s.chatError);
+  const errorDetail = useApp((s) => s.chatErrorDetail);
   const ready = useApp((s) => s.modelStatus === 'ready' || s.info !== null);
   const comparing = useApp((s) => s.compareStatus === 'running');
   const result = useApp((s) => s.lastResult);
@@ -48,9 +50,12 @@ export function ChatPanel({ actions }: { actions: Actions }) {
         )}
       </ol>
       {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
+        <div data-testid="chat-error">
+          <p className="error" role="alert">
+            {error}
+          </p>
+          <RecoveryOffers actions={actions} detail={errorDetail} />
+        </div>
       )}
       <form
         onSubmit={(e) => {

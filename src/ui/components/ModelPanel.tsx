@@ -6,6 +6,8 @@ import { CATALOG, findCatalogModel, formatMb } from '../models/catalog';
 import { F16_DTYPES, resolveDtype } from '../../shared/dtype';
 import { deviceFit } from '../models/device-fit';
 import { downloadRate, downloadTotals } from '../store/model-slice';
+import { RecoveryOffers } from './RecoveryOffers';
+import { structureSummary } from '../../protocol/structure';
 
 function formatSeconds(s: number): string {
   return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.ceil(s)} s`;
@@ -61,12 +63,12 @@ function CatalogPicker() {
           const m = CATALOG.find((c) => c.id === e.target.value);
           if (!m) return;
           appStore.getState().setModelInput(m.id);
-          appStore.getState().setDtypeChoice(m.onlyDtype ?? 'auto');
+          appStore.getState().setDtypeChoice(m.onlyDtype ?? m.defaultDtype ?? 'auto');
         }}
       >
         <option value="">custom (type below)</option>
         {CATALOG.map((m) => {
-          const d = m.onlyDtype ?? dtype;
+          const d = m.onlyDtype ?? m.defaultDtype ?? dtype;
           const mb = m.sizeMb[d];
           return (
             <option key={m.id} value={m.id}>
@@ -89,8 +91,12 @@ export function ModelPanel({ actions }: { actions: Actions }) {
   const info = useApp((s) => s.info);
   const device = useApp((s) => s.device);
   const error = useApp((s) => s.modelError);
+  const errorDetail = useApp((s) => s.modelErrorDetail);
+  const warning = useApp((s) => s.loadWarning);
+  const gpuNotice = useApp((s) => s.gpuNotice);
   const { setModelInput, setDtypeChoice, setCutLayersInput } = appStore.getState();
   const catalogModel = findCatalogModel(modelInput);
+  const loadedModel = info ? findCatalogModel(info.model) : undefined;
   const fit = deviceFit(device, resolveDtype(dtype, !!device?.shaderF16), catalogModel);
   return (
     <section className="panel" aria-labelledby="model-h">
@@ -107,6 +113,11 @@ export function ModelPanel({ actions }: { actions: Actions }) {
         }}
       >
         <CatalogPicker />
+        {catalogModel?.note && (
+          <p className={catalogModel.randomWeights ? 'notice' : 'hint'} data-testid={catalogModel.randomWeights ? 'random-weights' : 'model-note'}>
+            {catalogModel.note}
+          </p>
+        )}
         <label>
           Hub id or folder URL
           <input value={modelInput} onChange={(e) => setModelInput(e.target.value)} spellCheck={false} />
@@ -137,15 +148,33 @@ export function ModelPanel({ actions }: { actions: Actions }) {
         </p>
       )}
       {status === 'loading' && <ProgressView />}
-      {error && (
-        <p className="error" role="alert">
-          {error}
+      {gpuNotice && (
+        <p className="notice" role="status" data-testid="gpu-notice">
+          {gpuNotice}
         </p>
+      )}
+      {warning && (
+        <p className="notice" role="status" data-testid="load-warning">
+          {warning}
+        </p>
+      )}
+      {error && (
+        <div data-testid="model-error">
+          <p className="error" role="alert">
+            {error}
+          </p>
+          {status !== 'loading' && <RecoveryOffers actions={actions} detail={errorDetail} />}
+        </div>
       )}
       {info && (
         <p className="info" data-testid="model-info">
           {info.model} · {info.dtype} · {info.style} · {info.numLayers} layers · hidden {info.hidden} · cut after {info.cutLayers.join(', ')} · loaded in{' '}
-          {(info.loadMs / 1000).toFixed(1)} s
+          {(info.loadMs / 1000).toFixed(1)} s{loadedModel?.randomWeights ? ' · random weights (test model)' : ''}
+        </p>
+      )}
+      {info?.structure && (
+        <p className="info" data-testid="model-structure">
+          {structureSummary(info.structure)}
         </p>
       )}
     </section>

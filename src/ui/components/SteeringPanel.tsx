@@ -6,6 +6,7 @@ import type { Actions } from '../actions';
 import { traitsForModel } from '../store/steering-slice';
 import { CustomTraitForm } from './CustomTraitForm';
 import { ExtractPanel } from './ExtractPanel';
+import { ImportDialog } from './ImportDialog';
 import { TraitSlider } from './TraitSlider';
 
 /** Trait vectors in and out: llama.cpp control-vector GGUF and traitlab JSON. */
@@ -91,6 +92,7 @@ export function SteeringPanel({ actions }: { actions: Actions }) {
       </div>
       <CustomTraitForm actions={actions} />
       <VectorFiles actions={actions} traitIds={traits.map((t) => ({ id: t.traitId, label: t.label }))} />
+      <ImportDialog actions={actions} />
       {error && (
         <p className="error" role="alert">
           {error}

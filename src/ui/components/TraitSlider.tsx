@@ -10,6 +10,7 @@ const NO_LAYERS: readonly number[] = [];
 const KIND_NOTE: Record<string, string> = {
   demo: 'demo direction',
   extracted: 'extracted',
+  shared: 'from the share link',
   custom: 'custom vector',
   incompatible: 'vector does not fit this model',
 };

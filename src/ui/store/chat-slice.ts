@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { SamplingOptions } from '../../shared/sampling';
-import type { GenerateResult } from '../../protocol/messages';
+import type { ErrorDetail, GenerateResult } from '../../protocol/messages';
 import type { ChatMessage } from '../../shared/chat';
 import type { AppState } from './index';
 
@@ -13,13 +13,15 @@ export interface ChatSlice {
   maxNewTokens: number;
   lastResult: GenerateResult | null;
   chatError: string | null;
+  /** What to offer after a failed reply (e.g. reload with q4 after non-finite logits). */
+  chatErrorDetail: ErrorDetail | null;
   setSystemPrompt(v: string): void;
   setSampling(s: Partial<SamplingOptions>): void;
   setMaxNewTokens(n: number): void;
   userSent(content: string): void;
   replyDelta(text: string): void;
   replyDone(result: GenerateResult): void;
-  replyFailed(message: string): void;
+  replyFailed(message: string, detail?: ErrorDetail | null): void;
   clearChat(): void;
   /** Removes the last user turn and any reply after it; returns that user message (for regenerate). */
   retractLastTurn(): string | null;
@@ -33,18 +35,19 @@ export const createChatSlice: StateCreator<AppState, [], [], ChatSlice> = (set, 
   maxNewTokens: 64,
   lastResult: null,
   chatError: null,
+  chatErrorDetail: null,
   setSystemPrompt: (systemPrompt) => set({ systemPrompt }),
   setSampling: (s) => set({ sampling: { ...get().sampling, ...s } }),
   setMaxNewTokens: (maxNewTokens) => set({ maxNewTokens }),
-  userSent: (content) => set({ messages: [...get().messages, { role: 'user', content }], streaming: '', chatError: null }),
+  userSent: (content) => set({ messages: [...get().messages, { role: 'user', content }], streaming: '', chatError: null, chatErrorDetail: null }),
   replyDelta: (text) => set({ streaming: (get().streaming ?? '') + text }),
   replyDone: (result) => set({ messages: [...get().messages, { role: 'assistant', content: result.text }], streaming: null, lastResult: result }),
   // The user's message stays; the partial reply is kept visible so nothing is lost.
-  replyFailed: (chatError) => {
+  replyFailed: (chatError, chatErrorDetail = null) => {
     const partial = get().streaming;
-    set({ chatError, streaming: null, messages: partial ? [...get().messages, { role: 'assistant', content: partial }] : get().messages });
+    set({ chatError, chatErrorDetail, streaming: null, messages: partial ? [...get().messages, { role: 'assistant', content: partial }] : get().messages });
   },
-  clearChat: () => set({ messages: [], streaming: null, lastResult: null, chatError: null }),
+  clearChat: () => set({ messages: [], streaming: null, lastResult: null, chatError: null, chatErrorDetail: null }),
   retractLastTurn: () => {
     const msgs = get().messages;
     const i = msgs.map((m) => m.role).lastIndexOf('user');

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
-import type { ModelInfo, ProgressInfo } from '../../protocol/messages';
+import { findCatalogModel, PLANTED_MODEL } from '../models/catalog';
+import type { ErrorDetail, ModelInfo, ProgressInfo } from '../../protocol/messages';
 import type { DeviceInfo } from '../../shared/device';
 import type { Dtype } from '../../shared/dtype';
 import type { AppState } from './index';
@@ -22,6 +23,10 @@ export interface PendingLoad {
   model: string;
   dtype: Dtype | 'auto';
   cutLayers: string;
+  /** Where the files would come from, in words (hub, this site, or another host named). */
+  source?: string;
+  /** How many trait vectors the link carries. */
+  vectors?: number;
 }
 
 export interface ModelSlice {
@@ -38,6 +43,12 @@ export interface ModelSlice {
   info: ModelInfo | null;
   device: DeviceInfo | null;
   modelError: string | null;
+  /** Which file/URL the load error is about and what to offer (Retry, Delete cached copy, q4). */
+  modelErrorDetail: ErrorDetail | null;
+  /** A problem that did not stop the load (e.g. a file could not be cached). */
+  loadWarning: string | null;
+  /** About the GPU device (lost, engine restarted). */
+  gpuNotice: string | null;
   pendingLoad: PendingLoad | null;
   cachedModels: CachedModel[] | null;
   cacheError: string | null;
@@ -47,13 +58,16 @@ export interface ModelSlice {
   loadStarted(now?: number): void;
   loadProgress(p: ProgressInfo, now?: number): void;
   loadDone(info: ModelInfo): void;
-  loadFailed(message: string): void;
+  loadFailed(message: string, detail?: ErrorDetail | null): void;
+  setGpuNotice(notice: string | null): void;
   setDevice(d: DeviceInfo): void;
   setPendingLoad(p: PendingLoad | null): void;
   setCachedModels(models: CachedModel[] | null, error?: string | null): void;
 }
 
-export const DEFAULT_MODEL = '/local-models/traitlab/tiny-llama/';
+/** First visit: the offline demo, which replies in words (src/ui/models/catalog.ts). */
+export const DEFAULT_MODEL = PLANTED_MODEL;
+const DEFAULT_DTYPE: Dtype | 'auto' = findCatalogModel(DEFAULT_MODEL)?.onlyDtype ?? 'auto';
 
 /** Bytes downloaded so far and expected in all, over every file of the current load. */
 export function downloadTotals(files: Record<string, FileProgressView>): { loaded: number; total: number } {
@@ -75,7 +89,7 @@ export function downloadRate(loaded: number, total: number, elapsedMs: number): 
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
   modelInput: DEFAULT_MODEL,
-  dtypeChoice: 'auto',
+  dtypeChoice: DEFAULT_DTYPE,
   cutLayersInput: '',
   modelStatus: 'idle',
   progress: null,
@@ -85,6 +99,9 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   info: null,
   device: null,
   modelError: null,
+  modelErrorDetail: null,
+  loadWarning: null,
+  gpuNotice: null,
   pendingLoad: null,
   cachedModels: null,
   cacheError: null,
@@ -92,16 +109,28 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   setDtypeChoice: (dtypeChoice) => set({ dtypeChoice }),
   setCutLayersInput: (cutLayersInput) => set({ cutLayersInput }),
   loadStarted: (now = performance.now()) =>
-    set({ modelStatus: 'loading', progress: null, files: {}, modelError: null, pendingLoad: null, loadStartedAt: now, lastProgressAt: now }),
+    set({
+      modelStatus: 'loading',
+      progress: null,
+      files: {},
+      modelError: null,
+      modelErrorDetail: null,
+      loadWarning: null,
+      pendingLoad: null,
+      loadStartedAt: now,
+      lastProgressAt: now,
+    }),
   loadProgress: (p, now = performance.now()) =>
     set({
       progress: p,
       lastProgressAt: now,
       files: p.phase === 'download' && p.file ? { ...get().files, [p.file]: { loaded: p.loaded, total: p.total } } : get().files,
+      ...(p.warning ? { loadWarning: p.warning } : {}),
     }),
   // A failed load keeps the previous model usable: the worker only swaps once the new one is ready.
-  loadDone: (info) => set({ modelStatus: 'ready', info, progress: null, modelError: null }),
-  loadFailed: (modelError) => set({ modelStatus: get().info ? 'ready' : 'error', modelError, progress: null }),
+  loadDone: (info) => set({ modelStatus: 'ready', info, progress: null, modelError: null, modelErrorDetail: null }),
+  loadFailed: (modelError, modelErrorDetail = null) => set({ modelStatus: get().info ? 'ready' : 'error', modelError, modelErrorDetail, progress: null }),
+  setGpuNotice: (gpuNotice) => set({ gpuNotice }),
   setDevice: (device) => set({ device }),
   setPendingLoad: (pendingLoad) => set({ pendingLoad }),
   setCachedModels: (cachedModels, cacheError = null) => set({ cachedModels, cacheError }),

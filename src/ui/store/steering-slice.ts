@@ -3,7 +3,7 @@ import type { Mode } from '../../steering/mode';
 import type { TraitVector } from '../../steering/vector';
 import type { Calibration } from '../../traits/calibration';
 import type { TraitIndexEntry } from '../../traits/dataset';
-import type { SeparationSummary } from '../../traits/vector-json';
+import type { SeparationSummary, TraitVectorFile } from '../../traits/vector-json';
 import type { AppState } from './index';
 
 /** One slider row: a built-in trait (from public/traits/index.json) or a custom one. */
@@ -34,13 +34,26 @@ export interface CustomTrait extends TraitData {
   vector: TraitVector;
 }
 
+export interface PendingImport {
+  fileName: string;
+  traitId: string;
+  /** Built-in trait (its slider gets the vector) or custom trait. */
+  builtin: boolean;
+  /** What would be replaced, in words. */
+  question: string;
+  file: TraitVectorFile;
+}
+
 export interface SteeringSlice {
   traits: TraitEntry[];
   customTraits: Record<string, CustomTrait>;
   /** Extraction results per trait id (also filled for custom traits that carry them). */
   traitData: Record<string, TraitData>;
   /** Where each trait's direction came from for the loaded model. */
-  vectorKind: Record<string, 'demo' | 'extracted' | 'custom' | 'incompatible'>;
+  vectorKind: Record<string, 'demo' | 'extracted' | 'shared' | 'custom' | 'incompatible'>;
+  /** A vector file that would replace a trait's vector, waiting for the user to confirm. */
+  pendingImport: PendingImport | null;
+  setPendingImport(p: PendingImport | null): void;
   steeringError: string | null;
   /** Why the built-in trait list could not be read. */
   traitIndexError: string | null;
@@ -80,6 +93,8 @@ export const createSteeringSlice: StateCreator<AppState, [], [], SteeringSlice> 
     customTraits: {},
     traitData: {},
     vectorKind: {},
+    pendingImport: null,
+    setPendingImport: (pendingImport) => set({ pendingImport }),
     steeringError: null,
     traitIndexError: null,
     setTraitIndexError: (traitIndexError) => set({ traitIndexError }),

@@ -43,7 +43,16 @@ function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, atol: numbe
 }
 
 type H = {
-  load: (s: unknown) => Promise<{ cutLayers: number[]; typicalNorm: Record<number, number>; hidden: number; style: string; dtype: string }>;
+  load: (
+    s: unknown,
+  ) => Promise<{
+    cutLayers: number[];
+    typicalNorm: Record<number, number>;
+    hidden: number;
+    style: string;
+    dtype: string;
+    structure?: { cutTensors: Record<number, string> };
+  }>;
   logitsWithPlans: (o: unknown) => Promise<{ logits: number[]; captures: { pre: number[]; post: number[] }[]; validation: string | null }>;
   logits: (o: unknown) => Promise<{ logits: number[]; projections: { pre: number[]; post: number[] }[]; validation: string | null }>;
   encodeChat: (m: unknown) => number[];
@@ -265,10 +274,21 @@ describe('engine: tiny-llama fp32 (Optimum export), cut after layers 1 and 2', (
 });
 
 describe.each([
-  { model: 'traitlab/tiny-llama-mb', dtype: 'fp32', style: 'model-builder', file: 'model.onnx' },
-  { model: 'traitlab/tiny-llama', dtype: 'q4', style: 'optimum', file: 'model_q4.onnx' },
-  { model: 'traitlab/tiny-llama-mb', dtype: 'q4', style: 'model-builder', file: 'model_q4.onnx' },
-])('engine: $model $dtype ($style export)', ({ model, dtype, style, file }) => {
+  {
+    model: 'traitlab/tiny-llama-mb',
+    dtype: 'fp32',
+    style: 'model-builder',
+    file: 'model.onnx',
+    cut: /^\/model\/layers\.2\/input_layernorm\/SkipLayerNorm\.sum$/,
+  },
+  { model: 'traitlab/tiny-llama', dtype: 'q4', style: 'optimum', file: 'model_q4.onnx', cut: /^\/model\/layers\.1\/Add_1_output_0$/ },
+  { model: 'traitlab/tiny-llama-mb', dtype: 'q4', style: 'model-builder', file: 'model_q4.onnx', cut: /SkipLayerNorm\.sum$/ },
+  // the exporter fixtures (src/testmodels: dynamo-naming.ts, gemma3-graph.ts, GatherBlockQuantized embedding)
+  { model: 'traitlab/tiny-llama-dynamo', dtype: 'fp32', style: 'torch-dynamo', file: 'model.onnx', cut: /^add_\d+$/ },
+  { model: 'traitlab/tiny-gemma3', dtype: 'fp32', style: 'gqa-custom', file: 'model.onnx', cut: /^\/model\/layers\.1\/Add_2\/output_0$/ },
+  { model: 'traitlab/tiny-gemma3', dtype: 'q4', style: 'gqa-custom', file: 'model_q4.onnx', cut: /^\/model\/layers\.1\/Add_2\/output_0$/ },
+  { model: 'traitlab/tiny-llama-gbq', dtype: 'q4', style: 'optimum', file: 'model_q4.onnx', cut: /^\/model\/layers\.1\/Add_1_output_0$/ },
+])('engine: $model $dtype ($style export)', ({ model, dtype, style, file, cut }) => {
   let page: Page;
   let tokens: number[];
   const path = `.models/${model}/onnx/${file}`;
@@ -278,6 +298,7 @@ describe.each([
     page = await browser.open('/tests/browser/pages/engine.html');
     const info = await call<Awaited<ReturnType<H['load']>>>(page, 'load', { model, remoteHost: `${baseUrl()}/hub/`, dtype, cutLayers: [1] });
     expect(info.style).toBe(style);
+    expect(info.structure?.cutTensors[1]).toMatch(cut);
     tokens = await call<number[]>(page, 'encodeChat', MESSAGES);
   });
 
@@ -287,7 +308,7 @@ describe.each([
     expect(compareGreedy(gen.tokens, ref)).toBeGreaterThanOrEqual(3);
   });
 
-  it('a 100-token prompt gives the CPU reference logits (model-builder prompts run in chunks)', async () => {
+  it('a 100-token prompt gives the CPU reference logits (GroupQueryAttention prompts run in chunks)', async () => {
     const long = Array.from({ length: 100 }, (_, i) => 3 + ((i * 7) % 250));
     const r = await call<Awaited<ReturnType<H['logitsWithPlans']>>>(page, 'logitsWithPlans', { tokens: long, plans: [{ layer: 1, slots: [] }] });
     expectClose(r.logits, await lastLogits(await cpuSession(readFileSync(path), path), long, SHAPE), TOL, TOL);

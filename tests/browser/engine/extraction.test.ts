@@ -261,6 +261,51 @@ describe('extraction on tiny-llama (fp32, Optimum) vs onnxruntime-node', () => {
   });
 });
 
+// ---------- model-builder graphs (GroupQueryAttention) with long prompts ----------
+
+// ORT WebGPU's GroupQueryAttention is wrong for prefills of >= 32 new tokens in one pass; the
+// tapped extraction session must prefill in chunks like generation does (runtime/prefill.ts).
+const LONG_TRAIT = {
+  ...SHORT_TRAIT,
+  id: 'long-test',
+  pairs: ['loud/quiet', 'bold/shy', 'wild/calm', 'glad/sad', 'fast/slow'].map((w) => {
+    const [hi, lo] = w.split('/');
+    return {
+      high: `You are always very ${hi} in every single reply you give to anyone.`,
+      low: `You are always very ${lo} in every single reply you give to anyone.`,
+    };
+  }),
+};
+
+describe.each([
+  { model: 'traitlab/tiny-llama-mb', file: 'model_q4.onnx', what: 'model builder, q4' },
+  { model: 'traitlab/tiny-gemma3', file: 'model_q4.onnx', what: 'gemma-3 script, q4' },
+])('extraction on $model ($what, GroupQueryAttention) with prompts over 32 tokens vs onnxruntime-node', ({ model, file }) => {
+  const NUM_LAYERS = 4;
+  const HIDDEN = 64;
+  const KV = { heads: 2, dim: 16 };
+  const req: ExtractRequest = {
+    traits: [LONG_TRAIT],
+    questions: SHORT_QUESTIONS,
+    maxPairs: 2,
+    maxQuestions: { extraction: 2, evaluation: 2 },
+    cache: false,
+    method: 'mean-diff',
+  };
+
+  it('vectors, separation, layer and calibration match the CPU reference', async () => {
+    const info = await call('load', { model, remoteHost: `${baseUrl()}/hub/`, dtype: 'q4' });
+    expect(info.numLayers).toBe(NUM_LAYERS);
+    const session = await cpuTapped(`.models/${model}/onnx/${file}`, NUM_LAYERS);
+    const [set] = await call('prompts', req);
+    for (const p of [...set.extraction, ...set.evaluation]) for (const side of [p.high, p.low]) expect(side.tokens.length).toBeGreaterThan(40);
+    const r = await call('extract', req);
+    expect(r.error).toBeNull();
+    expect(r.validation).toBeNull();
+    checkAgainstCpu(r.traits[0], cpuExtract(await cpuActivations(session, set, NUM_LAYERS, HIDDEN, KV), 'mean-diff', NUM_LAYERS, 100), NUM_LAYERS);
+  });
+});
+
 // ---------- planted-trait model ----------
 
 describe('extraction on the planted-trait model', () => {

@@ -40,7 +40,7 @@ async function prefill(tokens: number[], capture: boolean) {
     return { logits, captures: [] as { pre: Float32Array; post: Float32Array }[] };
   }
   const rc = new ResidualCapture(await ortDevice(), m.backend);
-  const forward = new ModelForward(m.chain, rc, m.kv, await ortDevice(), prefillChunk(m.info.style, m.ep));
+  const forward = new ModelForward(m.chain, rc, m.kv, await ortDevice(), prefillChunk(m.info.structure, m.ep));
   try {
     const logits = await forward.forward(tokens);
     return { logits, captures: await rc.take() };

@@ -7,8 +7,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readControlVector, writeControlVector } from '../../../src/traits/gguf';
-import { baseUrl, launchBrowser, type BrowserHandle } from '../../support/browser';
+import { launchBrowser, type BrowserHandle } from '../../support/browser';
+import { startSite, type Site } from '../../support/site';
 
+let site: Site;
 let browser: BrowserHandle;
 let page: Page;
 const requests: string[] = [];
@@ -52,23 +54,25 @@ function meanScore(s: View, id: string): number {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
+  site = await startSite();
   browser = await launchBrowser();
   browser.context.on('request', (r) => requests.push(r.url()));
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1400, height: 1000 });
   page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`));
-  await page.goto(baseUrl() + '/');
+  await page.goto(site.url);
   await page.getByTestId('device').filter({ hasText: 'WebGPU' }).waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {
   await browser?.close();
+  await site?.close();
 });
 
 describe('offline demo: planted-trait model and extraction', () => {
   it('loads the planted model from the catalog and shows its trait', async () => {
-    await page.getByLabel('Model catalog').selectOption({ label: 'Planted-trait demo (offline, tiny) · fp32 ≈ 1.2 MB' });
-    await expect(page.getByLabel('Hub id or folder URL').inputValue()).resolves.toBe('/local-models/traitlab/planted-cheerful/');
+    await page.getByLabel('Model catalog').selectOption({ label: 'Planted-trait demo (offline, tiny) · fp32 ≈ 1.3 MB' });
+    await expect(page.getByLabel('Hub id or folder URL').inputValue()).resolves.toBe('./models/traitlab/planted-cheerful/');
     await page.getByLabel('Steering layers').fill('2');
     await page.getByText('Sampling', { exact: true }).click();
     await page.getByLabel('Max new tokens').fill('8');
@@ -168,6 +172,6 @@ describe('offline demo: planted-trait model and extraction', () => {
   }, 400_000);
 
   it('makes no request to any other host', () => {
-    expect(requests.filter((u) => !u.startsWith(baseUrl()) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
+    expect(requests.filter((u) => !site.isOwn(u))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The app as a user meets it, in headless Chromium against the dev server: the UI thread talks
+ * The app as a user meets it: the built site (vite build) from a plain static server at a
+ * sub-path, in headless Chromium. The UI thread talks
  * to the engine worker only through the protocol. First paint with trait sliders, loading a
  * generated model with progress, chat, steering, colouring, compare, share links (round trip in
  * a fresh profile, and a corpus of bad links), the model cache, and no foreign requests.
@@ -7,8 +8,10 @@
 import { mkdirSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseUrl, launchBrowser, type BrowserHandle } from '../../support/browser';
+import { launchBrowser, type BrowserHandle } from '../../support/browser';
+import { startSite, type Site } from '../../support/site';
 
+let site: Site;
 let browser: BrowserHandle;
 let page: Page;
 let fresh: BrowserContext;
@@ -73,18 +76,20 @@ function watch(ctx: BrowserContext): void {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
+  site = await startSite();
   browser = await launchBrowser();
   watch(browser.context);
   fresh = await browser.browser.newContext();
   watch(fresh);
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.goto(baseUrl() + '/');
+  await page.goto(site.url);
 });
 
 afterAll(async () => {
   await fresh?.close();
   await browser?.close();
+  await site?.close();
 });
 
 describe('app', () => {
@@ -96,7 +101,8 @@ describe('app', () => {
     for (const label of ['Openness', 'Extraversion', 'Impatience (user)', 'Skepticism (user)']) {
       await expect(page.getByLabel(`${label} strength`, { exact: true }).isVisible()).resolves.toBe(true);
     }
-    await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).count()).resolves.toBe(0); // only for its model
+    // The default model is the planted-trait demo, so its trait shows too (only for that model).
+    await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).isVisible()).resolves.toBe(true);
     // Keyboard: arrows move the slider in 0.01 steps; Reset returns to 0.
     await page.getByLabel('Openness strength', { exact: true }).focus();
     await page.keyboard.press('ArrowRight');
@@ -117,7 +123,7 @@ describe('app', () => {
     await expect(page.getByTestId('device-fit').getAttribute('role')).resolves.toBe('alert');
     await expect(page.getByRole('button', { name: 'Load', exact: true }).isDisabled()).resolves.toBe(true);
     await page.getByLabel('Weights').selectOption('auto');
-    await page.getByLabel('Hub id or folder URL').fill(`${baseUrl()}/local-models/traitlab/tiny-llama/`);
+    await page.getByLabel('Hub id or folder URL').fill(site.modelUrl('traitlab/tiny-llama'));
     await page.getByRole('button', { name: 'Load', exact: true }).click();
     await page.getByTestId('load-progress').waitFor({ timeout: 60_000 });
     await page
@@ -127,8 +133,16 @@ describe('app', () => {
     await page.getByTestId('model-info').waitFor({ timeout: 180_000 });
     const s = await state();
     expect(s.modelStatus).toBe('ready');
+    // A random-weight test model, and the page says so; the planted trait is gone (not this model).
+    await expect(page.getByTestId('random-weights').textContent()).resolves.toMatch(/random weights/i);
+    await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(/random weights/);
+    await expect(page.getByLabel('Cheerful (planted test trait) strength', { exact: true }).count()).resolves.toBe(0);
     expect(s.maxNewTokens).toBe(MAX_NEW);
     expect(s.files['onnx/model_q4.onnx'].loaded).toBe(s.files['onnx/model_q4.onnx'].total); // auto dtype on a device without shader-f16
+    // What surgery found in the graph and which tensor it cut (default: the middle layer, 1 of 0-3).
+    await expect(page.getByTestId('model-structure').textContent()).resolves.toMatch(
+      /^Optimum export · decomposed attention · Gather embedding · residual Adds · 2 residual writes per block · float32 residual · separate lm_head — cut after layer 1: \/model\/layers\.1\/Add_1_output_0$/,
+    );
     await page.screenshot({ path: `${ARTIFACTS}/app-loaded.png`, fullPage: true });
   });
 
@@ -255,7 +269,7 @@ describe('app', () => {
     expect((await state()).points.length).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Share link' }).click();
     const link = await page.getByTestId('share-link').inputValue();
-    expect(link).toContain('#preset=1.');
+    expect(link).toContain('#preset=2.');
     expect(link.length).toBeLessThan(2000);
     const original = await state();
 
@@ -274,16 +288,18 @@ describe('app', () => {
       sampling: s.sampling,
       max: s.maxNewTokens,
     });
-    expect(pick(restored)).toEqual(pick(original));
+    // The loaded model's actual weights and layers are pinned in the link (not "auto").
+    const loadedInfo = original.info as unknown as { dtype: string; cutLayers: number[] };
+    expect(pick(restored)).toEqual({ ...pick(original), dtype: loadedInfo.dtype, cut: loadedInfo.cutLayers.join(', ') });
     expect(Object.keys(restored.customTraits)).toEqual(['pirate']);
     const restoredVec = (restored.customTraits.pirate as { vector: { layers: Record<number, Record<string, number>> } }).vector.layers[1];
     Object.values(restoredVec).forEach((v, i) => expect(v).toBeCloseTo(floats[i], 1));
     expect(restored.info).toBeNull();
     expect(restored.presetError).toBeNull();
-    await expect(p2.getByTestId('pending-load').textContent()).resolves.toContain('/local-models/traitlab/tiny-llama/');
+    await expect(p2.getByTestId('pending-load').textContent()).resolves.toContain('models/traitlab/tiny-llama/');
     await expect(strengthValue(p2, 'Skepticism (user)').inputValue()).resolves.toBe('0.7');
     await p2.waitForTimeout(500);
-    expect(requests.slice(before).filter((u) => u.includes('/local-models/'))).toEqual([]); // nothing downloaded before the user confirms
+    expect(requests.slice(before).filter((u) => u.includes('/models/'))).toEqual([]); // nothing downloaded before the user confirms
     await p2.screenshot({ path: `${ARTIFACTS}/app-share-restored.png`, fullPage: true });
     await p2.getByRole('button', { name: 'Start download' }).click();
     await p2.getByTestId('model-info').waitFor({ timeout: 180_000 });
@@ -301,12 +317,12 @@ describe('app', () => {
       garbage: 'hello-world',
       'wrong version': `preset=9.${payload}.${sum}`,
       truncated: good.slice(0, Math.floor(good.length / 2)),
-      'flipped checksum': `preset=1.${payload}.${sum.slice(0, 7)}${sum[7] === '0' ? '1' : '0'}`,
-      oversized: `preset=1.${'A'.repeat(17_000)}.00000000`,
-      'not base64': `preset=1.${payload.slice(0, 10)}!!${payload.slice(12)}.${sum}`,
+      'flipped checksum': `preset=2.${payload}.${sum.slice(0, 7)}${sum[7] === '0' ? '1' : '0'}`,
+      oversized: `preset=2.${'A'.repeat(40_000)}.00000000`,
+      'not base64': `preset=2.${payload.slice(0, 10)}!!${payload.slice(12)}.${sum}`,
     };
     for (const [name, hash] of Object.entries(bad)) {
-      await p3.goto(`${baseUrl()}/?case=${encodeURIComponent(name)}#${hash}`);
+      await p3.goto(`${site.url}?case=${encodeURIComponent(name)}#${hash}`);
       const alert = p3.getByTestId('preset-error');
       await alert.waitFor({ timeout: 30_000 });
       await expect(alert.getAttribute('role')).resolves.toBe('alert');
@@ -321,7 +337,7 @@ describe('app', () => {
 
     // In a running session a bad link changes nothing but the message.
     const before = await state();
-    await page.evaluate(() => (location.hash = 'preset=1.AAAA.00000000'));
+    await page.evaluate(() => (location.hash = 'preset=2.AAAA.00000000'));
     await page.getByTestId('preset-error').waitFor();
     const after = await state();
     expect(after.messages).toEqual(before.messages);
@@ -334,7 +350,7 @@ describe('app', () => {
     await page.getByLabel('Hub id or folder URL').fill('not a model id!');
     await page.getByRole('button', { name: 'Load', exact: true }).click();
     await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/not a hub model id/);
-    const missing = `${baseUrl()}/local-models/traitlab/does-not-exist/`;
+    const missing = site.modelUrl('traitlab/does-not-exist');
     await page.getByLabel('Hub id or folder URL').fill(missing);
     await page.getByRole('button', { name: 'Load', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'not found' }).waitFor({ timeout: 30_000 });
@@ -348,7 +364,7 @@ describe('app', () => {
     await page.getByText('Downloaded models').click();
     await page.getByText('Device', { exact: true }).click();
     await page.getByTestId('device-panel').waitFor();
-    const row = page.getByTestId('cached-models').locator('li').filter({ hasText: '/local-models/traitlab/tiny-llama/' });
+    const row = page.getByTestId('cached-models').locator('li').filter({ hasText: 'models/traitlab/tiny-llama/' });
     await row.waitFor({ timeout: 30_000 });
     await expect(row.textContent()).resolves.toMatch(/\d+(\.\d)? (MB|kB)/);
     await page.screenshot({ path: `${ARTIFACTS}/app-cache-device.png`, fullPage: true });
@@ -361,7 +377,7 @@ describe('app', () => {
   });
 
   it('makes no request to any other host', () => {
-    const foreign = requests.filter((u) => !u.startsWith(baseUrl()) && !u.startsWith('data:') && !u.startsWith('blob:'));
+    const foreign = requests.filter((u) => !site.isOwn(u));
     expect(foreign).toEqual([]);
   });
 });

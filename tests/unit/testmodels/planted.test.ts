@@ -1,7 +1,8 @@
 /**
  * The planted-trait model (src/testmodels/planted.ts) run with onnxruntime-node: the extraction
  * math recovers the planted direction at the planted layer, steering along it changes the
- * output, and held-out separation picks the planted layer.
+ * output, held-out separation picks the planted layer, and (as the site's offline demo) its
+ * greedy replies are words: everyday words unsteered, cheerful or gloomy words steered.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -119,12 +120,17 @@ describe('planted-trait model', () => {
     ]);
     expect(Buffer.from(a['onnx/model.onnx'] as Uint8Array).equals(Buffer.from(modelBytes))).toBe(true);
     const cfg = JSON.parse(a['config.json'] as string);
-    expect(cfg).toMatchObject({ hidden_size: 64, num_hidden_layers: 6, vocab_size: C.vocabSize });
+    expect(cfg).toMatchObject({ hidden_size: 64, num_hidden_layers: 6, vocab_size: C.vocabSize, tie_word_embeddings: false });
   });
 
-  it('tokenizes each trait word (after a space) as its planted token', () => {
+  it('tokenizes each word (after a space) as its planted token, also inside a sentence', () => {
     PLANTED.cheerfulWords.forEach((w, i) => expect(Array.from(tok.encode(` ${w}`, { add_special_tokens: false })), w).toEqual([PLANTED.cheerfulTokens[i]]));
     PLANTED.gloomyWords.forEach((w, i) => expect(Array.from(tok.encode(` ${w}`, { add_special_tokens: false })), w).toEqual([PLANTED.gloomyTokens[i]]));
+    PLANTED.neutralWords.forEach((w, i) => expect(Array.from(tok.encode(` ${w}`, { add_special_tokens: false })), w).toEqual([PLANTED.neutralTokens[i]]));
+    const words = [...PLANTED.neutralWords, ...PLANTED.cheerfulWords, ...PLANTED.gloomyWords];
+    const sentence = words.map((w) => ` ${w}`).join('');
+    expect(Array.from(tok.encode(sentence, { add_special_tokens: false })).length).toBe(words.length);
+    expect(PLANTED.wordTokens.map((t) => tok.decode([t])).sort()).toEqual(words.map((w) => ` ${w}`).sort());
     expect(tok.decode(encodeChat(personaChat('You are cheerful.', 'Hi?')), { skip_special_tokens: true })).toContain('You are cheerful.');
   });
 
@@ -184,6 +190,34 @@ describe('planted-trait model', () => {
     }
   });
 
+  it('greedy replies are words: everyday words unsteered, cheerful / gloomy words when steered along ±d', async () => {
+    const typical = Math.sqrt(train.high[P].concat(train.low[P]).reduce((s, x) => s + x.reduce((a, v) => a + v * v, 0), 0) / (2 * train.high[P].length));
+    const words = new Set(PLANTED.wordTokens);
+    const cheerful = new Set(PLANTED.cheerfulTokens);
+    const gloomy = new Set(PLANTED.gloomyTokens);
+    const sessions = new Map<number, ort.InferenceSession>();
+    for (const alpha of [0, 1, -1, 8, -8]) {
+      const delta = PLANTED.direction.map((v) => v * alpha * typical);
+      sessions.set(alpha, await ort.InferenceSession.create(alpha === 0 ? modelBytes : insertResidualAdd(modelBytes, P, delta)));
+    }
+    const lines: string[] = [];
+    for (const prompt of ['Hello!', 'How are clouds formed?', 'Tell me a story about a dragon. ✨', 'x']) {
+      const ids = encodeChat([{ role: 'user', content: prompt }]);
+      for (const [alpha, s] of sessions) {
+        const out: number[] = [];
+        for (let k = 0; k < 12; k++) out.push(argmax(logitsLast((await s.run(feeds([...ids, ...out]))).logits)));
+        lines.push(`${prompt} α=${alpha}:${tok.decode(out)}`);
+        for (const t of out) expect(words.has(t), `token ${t} (${JSON.stringify(tok.decode([t]))}) at α=${alpha}`).toBe(true);
+        const nCheer = out.filter((t) => cheerful.has(t)).length;
+        const nGloom = out.filter((t) => gloomy.has(t)).length;
+        if (alpha === 0) expect(nCheer + nGloom, prompt).toBe(0);
+        if (alpha > 0) expect([nCheer, nGloom], prompt).toEqual([12, 0]);
+        if (alpha < 0) expect([nCheer, nGloom], prompt).toEqual([0, 12]);
+      }
+    }
+    console.log(lines.join('\n'));
+  });
+
   it('(iii) held-out separation picks the planted layer; (iv) calibration maps held-out means to ±1', () => {
     const effect = new Map<number, number>();
     const lines: string[] = [];
@@ -196,7 +230,11 @@ describe('planted-trait model', () => {
     console.log('held-out separation:', lines.join(', '));
     expect(chooseLayer(effect, C.numLayers)).toBe(P);
     for (const L of LAYERS) if (L !== P) expect(effect.get(L)!).toBeLessThan(effect.get(P)!);
-    for (const [method, center] of [['mean-diff', false], ['pca', false], ['pca', true]] as const) {
+    for (const [method, center] of [
+      ['mean-diff', false],
+      ['pca', false],
+      ['pca', true],
+    ] as const) {
       const a = analyzeLayers(train, held, C.numLayers, method, center);
       expect(a.bestLayer, method).toBe(P);
       expect(a.layers[P].separation.accuracy, method).toBe(1);

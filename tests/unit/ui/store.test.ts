@@ -31,6 +31,17 @@ const info: ModelInfo = {
   model: 'm',
   dtype: 'q4',
   style: 'optimum',
+  structure: {
+    exporter: 'optimum',
+    attention: 'decomposed',
+    embedding: 'Gather',
+    embeddingScaled: false,
+    residualOps: 'add',
+    writesPerBlock: 2,
+    residualType: 'float32',
+    tiedLmHead: false,
+    cutTensors: { 1: '/model/layers.1/Add_1_output_0', 2: '/model/layers.2/Add_1_output_0' },
+  },
   numLayers: 4,
   hidden: 8,
   vocabSize: 10,
@@ -224,7 +235,7 @@ describe('model slice', () => {
     expect(deviceFit(device, 'q4f16').ok).toBe(false);
     expect(deviceFit(device, 'q4f16').message).toMatch(/shader-f16/);
     expect(deviceFit(device, 'q4').ok).toBe(true);
-    const planted = findCatalogModel('http://x/local-models/traitlab/planted-cheerful/');
+    const planted = findCatalogModel('http://x/sub/models/traitlab/planted-cheerful/');
     expect(planted?.onlyDtype).toBe('fp32');
     expect(deviceFit(device, 'q4', planted).ok).toBe(false);
     expect(deviceFit({ ...device, webgpu: false }, 'q4').message).toMatch(/CPU/);
@@ -244,7 +255,7 @@ describe('model slice', () => {
 });
 
 describe('presets in the store', () => {
-  it('a share link made from one store restores every setting in a fresh store', () => {
+  it('a share link made from one store restores every setting in a fresh store', async () => {
     const a = fresh();
     const s = a.getState();
     s.setModelInput('HuggingFaceTB/SmolLM2-135M-Instruct');
@@ -261,9 +272,12 @@ describe('presets in the store', () => {
     s.setMaxNewTokens(33);
 
     const b = fresh();
-    const r = decodePreset(encodePreset(presetOf(a.getState())), { knownTraitIds: new Set(INDEX.map((e) => e.id)) });
+    const p = presetOf(a.getState());
+    const custom = a.getState().customTraits.pirate;
+    p.vectors = [{ id: 'pirate', customLabel: 'Pirate', hidden: 4, precision: 'i8', layers: custom.vector.layers, calibration: {} }];
+    const r = await decodePreset(await encodePreset(p), { knownTraitIds: new Set(INDEX.map((e) => e.id)) });
     if (!r.ok) throw new Error(r.error.message);
-    b.getState().applyPreset(r.preset);
+    b.getState().applyPreset(r.preset, 'the Hugging Face hub (huggingface.co)');
     const pick = (x: ReturnType<typeof b.getState>) => ({
       model: x.modelInput,
       dtype: x.dtypeChoice,
@@ -276,7 +290,13 @@ describe('presets in the store', () => {
     });
     expect(pick(b.getState())).toEqual(pick(a.getState()));
     expect(Array.from(b.getState().customTraits.pirate.vector.layers[3])).toEqual([0.5, -1, 0.25, 0].map((x) => expect.closeTo(x, 2)));
-    expect(b.getState().pendingLoad).toEqual({ model: 'HuggingFaceTB/SmolLM2-135M-Instruct', dtype: 'fp32', cutLayers: '3, 5' });
+    expect(b.getState().pendingLoad).toEqual({
+      model: 'HuggingFaceTB/SmolLM2-135M-Instruct',
+      dtype: 'fp32',
+      cutLayers: '3, 5',
+      source: 'the Hugging Face hub (huggingface.co)',
+      vectors: 1,
+    });
   });
 
   it('a built-in preset sets its strengths and system prompt and zeroes the rest', () => {

@@ -1,7 +1,7 @@
 /** Session options (one place for the chain and the tapped session) and the prefill inputs. */
 import { describe, expect, it } from 'vitest';
 import { sessionOptions } from '../../../../src/engine/runtime/session-options';
-import { GQA_PREFILL_CHUNK, prefillChunk, tokenFeeds } from '../../../../src/engine/runtime/prefill';
+import { chunkedPrefill, GQA_PREFILL_CHUNK, prefillChunk, tokenFeeds } from '../../../../src/engine/runtime/prefill';
 
 describe('sessionOptions', () => {
   const data = new Uint8Array([1, 2, 3]);
@@ -28,10 +28,23 @@ describe('sessionOptions', () => {
 });
 
 describe('prefill', () => {
-  it('chunks only model-builder (GroupQueryAttention) exports on WebGPU', () => {
-    expect(prefillChunk('model-builder', 'webgpu')).toBe(GQA_PREFILL_CHUNK);
-    expect(prefillChunk('model-builder', 'wasm')).toBe(Infinity);
-    expect(prefillChunk('optimum', 'webgpu')).toBe(Infinity);
+  it('chunks only graphs with GroupQueryAttention (model builder, gemma-3 script), only on WebGPU', () => {
+    expect(prefillChunk({ attention: 'GroupQueryAttention' }, 'webgpu')).toBe(GQA_PREFILL_CHUNK);
+    expect(prefillChunk({ attention: 'GroupQueryAttention' }, 'wasm')).toBe(Infinity);
+    expect(prefillChunk({ attention: 'decomposed' }, 'webgpu')).toBe(Infinity);
+  });
+
+  it('chunkedPrefill runs consecutive passes of at most maxChunk tokens, flagging the last', async () => {
+    const seen: [number[], number, boolean][] = [];
+    const out = await chunkedPrefill([1, 2, 3, 4, 5, 6, 7], 3, async (c, start, last) => (seen.push([c, start, last]), c.length));
+    expect(seen).toEqual([
+      [[1, 2, 3], 0, false],
+      [[4, 5, 6], 3, false],
+      [[7], 6, true],
+    ]);
+    expect(out).toEqual([3, 3, 1]);
+    expect(await chunkedPrefill([1, 2], Infinity, async (c, _s, last) => [c, last])).toEqual([[[1, 2], true]]);
+    await expect(chunkedPrefill([], 4, async () => 0)).rejects.toThrow(/zero tokens/);
   });
 
   it('token feeds continue after the cached tokens', () => {

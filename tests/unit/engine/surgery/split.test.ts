@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { node, valueInfo, floatTensor, int64Tensor } from '../../../../src/engine/onnx/build';
 import { DataType, decodeModel, encodeModel, type Model, type Node, type Tensor } from '../../../../src/engine/onnx/proto';
 import { cutModel, detectStyle, tapResiduals, type CutModel } from '../../../../src/engine/surgery';
+import type { ExportStyle, ModelStructure } from '../../../../src/protocol/structure';
 import { insertResidualAdd } from '../../../support/steer-reference';
 
 type Feeds = Record<string, ort.Tensor>;
@@ -339,7 +340,9 @@ function encodeToy(nodes: Node[], inits: Tensor[], T: number, N: number, V: numb
 
 interface Case {
   name: string;
-  style: 'optimum' | 'model-builder';
+  style: ExportStyle;
+  /** what the structure summary must say (cutTensors: per layer, a pattern for the tensor cut) */
+  structure?: Partial<Omit<ModelStructure, 'cutTensors'>> & { cutTensors?: (layer: number) => RegExp };
   load: () => Uint8Array | undefined;
   dataFile?: string;
   numLayers: number;
@@ -372,6 +375,53 @@ const CASES: Case[] = [
     ...TINY,
   },
   { name: 'generated model-builder q4', style: 'model-builder', load: file('tiny-llama-mb/onnx/model_q4.onnx'), ...TINY },
+  {
+    name: 'generated torch-dynamo fp32 (tied lm_head through Transpose)',
+    style: 'torch-dynamo',
+    load: file('tiny-llama-dynamo/onnx/model.onnx'),
+    ...TINY,
+    structure: { attention: 'decomposed', tiedLmHead: true, residualOps: 'add', cutTensors: () => /^add_\d+$/ },
+  },
+  { name: 'generated torch-dynamo q4', style: 'torch-dynamo', load: file('tiny-llama-dynamo/onnx/model_q4.onnx'), ...TINY },
+  {
+    name: 'generated gemma-3 script fp32 (external data)',
+    style: 'gqa-custom',
+    load: file('tiny-gemma3/onnx/model.onnx'),
+    dataFile: join(MODELS, 'tiny-gemma3/onnx/model.onnx_data'),
+    ...TINY,
+    structure: {
+      attention: 'GroupQueryAttention',
+      embeddingScaled: true,
+      tiedLmHead: true,
+      residualOps: 'add',
+      writesPerBlock: 2,
+      cutTensors: (l) => new RegExp(`^/model/layers\\.${l}/Add_2/output_0$`),
+    },
+  },
+  { name: 'generated gemma-3 script q4', style: 'gqa-custom', load: file('tiny-gemma3/onnx/model_q4.onnx'), ...TINY },
+  {
+    name: 'generated gemma-3 script q4f16 (slimmed, Clips after Add_1)',
+    style: 'gqa-custom',
+    load: file('tiny-gemma3/onnx/model_q4f16.onnx'),
+    ...TINY,
+    residualType: 'float16',
+    tol: 5e-2,
+  },
+  {
+    name: 'generated optimum q4f16 (Casts around ops, slimmed names)',
+    style: 'unknown',
+    load: file('tiny-llama-q4f16/onnx/model_q4f16.onnx'),
+    ...TINY,
+    residualType: 'float16',
+    tol: 5e-2,
+  },
+  {
+    name: 'generated optimum q4, GatherBlockQuantized embedding',
+    style: 'optimum',
+    load: file('tiny-llama-gbq/onnx/model_q4.onnx'),
+    ...TINY,
+    structure: { embedding: 'GatherBlockQuantized', cutTensors: (l) => new RegExp(`^/model/layers\\.${l}/Add_1_output_0$`) },
+  },
   { name: 'toy optimum f16', style: 'optimum', load: () => buildToy('optimum', 'float16'), residualType: 'float16', ...TOY, tol: 5e-3 },
   { name: 'toy model-builder f32', style: 'model-builder', load: () => buildToy('model-builder', 'float32'), residualType: 'float32', ...TOY },
   { name: 'toy model-builder f16', style: 'model-builder', load: () => buildToy('model-builder', 'float16'), residualType: 'float16', ...TOY },
@@ -418,6 +468,10 @@ for (const c of CASES) {
         const cut = cutModel(src, layers);
         expect(cut).toMatchObject({ numLayers: N, hidden: H, cutLayers: layers, residualType: c.residualType, style: c.style });
         expect(cut.parts).toHaveLength(layers.length + 1);
+        const { cutTensors, ...facts } = c.structure ?? {};
+        expect(cut.structure).toMatchObject({ ...facts, writesPerBlock: 2, residualType: c.residualType, exporter: c.style });
+        expect(Object.keys(cut.structure.cutTensors).map(Number)).toEqual(layers);
+        if (cutTensors) for (const l of layers) expect(cut.structure.cutTensors[l]).toMatch(cutTensors(l));
         cut.parts.forEach((p, k) => {
           expect(p.residualIn).toBe(k > 0 ? `residual.${layers[k - 1]}` : undefined);
           expect(p.residualOut).toBe(k < layers.length ? `residual.${layers[k]}` : undefined);
@@ -554,5 +608,38 @@ describe('surgery on fused skip-norms without model-builder names', () => {
     const tapped = await runner.run(tapResiduals(bytes, [1]), feeds);
     const cut = await runParts(runner, cutModel(bytes, [1]), feeds, undefined, new Map());
     expect(maxDiff(tapped.logits, cut.logits)).toBe(0);
+  });
+});
+
+describe('surgery on graphs whose residual stream cannot be found', () => {
+  const src = () => decodeModel(buildToy('optimum', 'float16'));
+  it('no embedding lookup on input_ids: says what was looked for', () => {
+    const m = src();
+    for (const n of m.graph.node) n.input = n.input.map((x) => (x === 'input_ids' ? 'tokens' : x));
+    m.graph.input = m.graph.input.map((v) => (v.name === 'input_ids' ? { ...v, name: 'tokens' } : v));
+    expect(() => cutModel(encodeModel(m), [1])).toThrow(
+      /cannot locate the residual stream of this 3-layer decoder.*no embedding lookup.*Gather or GatherBlockQuantized.*input_ids/,
+    );
+  });
+  it('a block without its MLP residual add: names the count found and expected', () => {
+    const m = src();
+    const add = m.graph.node.find((n) => n.name === '/model/layers.2/Add_1')!;
+    add.opType = 'Mul';
+    expect(() => cutModel(encodeModel(m), [1])).toThrow(
+      /traced 5 residual writes from the embedding \(Gather "\/model\/embed_tokens\/Gather"\)[^]*expected 6 \(an attention and an MLP add per block, 3 blocks\)/,
+    );
+  });
+  it('block input norm weights that contradict the traced residual: refuses to cut', () => {
+    const path = join(MODELS, 'tiny-llama/onnx/model.onnx');
+    if (!existsSync(path)) return;
+    const m = decodeModel(new Uint8Array(readFileSync(path)));
+    const swap = (a: string, b: string) => {
+      for (const t of m.graph.initializer) t.name = t.name === a ? b : t.name === b ? a : t.name;
+      for (const n of m.graph.node) n.input = n.input.map((x) => (x === a ? b : x === b ? a : x));
+    };
+    swap('model.layers.2.input_layernorm.weight', 'model.layers.2.post_attention_layernorm.weight');
+    expect(() => cutModel(encodeModel(m), [1])).toThrow(
+      /block 2's input norm .*model\.layers\.2\.input_layernorm\.weight.* reads "\/model\/layers\.2\/Add_output_0", but the residual traced after block 1 is "\/model\/layers\.1\/Add_1_output_0"/,
+    );
   });
 });

@@ -40,7 +40,9 @@ describe('session actions', () => {
   });
 
   it('"auto" dtype and empty layers leave both to the engine', async () => {
-    const { actions, engine } = setup();
+    const { actions, engine, state } = setup();
+    expect(state().dtypeChoice).toBe('fp32'); // first visit: the demo model, which has fp32 only
+    state().setDtypeChoice('auto');
     await actions.session.load();
     expect(engine.of('load')[0].source.dtype).toBeUndefined();
     expect(engine.of('load')[0].source.cutLayers).toBeUndefined();

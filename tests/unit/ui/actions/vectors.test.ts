@@ -1,4 +1,7 @@
-/** Vector file actions: import (built-in or custom, JSON or GGUF), bad files as messages, export. */
+/**
+ * Vector file actions: import (built-in or custom, JSON or GGUF), the replace dialog, bad files
+ * as messages, export (JSON names its trait and model).
+ */
 import { describe, expect, it } from 'vitest';
 import { readVectorFile } from '../../../../src/ui/actions/vector-files';
 import { writeControlVector } from '../../../../src/traits/gguf';
@@ -25,6 +28,55 @@ describe('vector file actions', () => {
     expect(state().customTraits['very-calm']).toMatchObject({ id: 'very-calm', label: 'very-calm' });
     expect(state().vectorKind['very-calm']).toBe('custom');
     expect(engine.of('setVectors')[0].vectors.map((v) => v.traitId)).toContain('very-calm');
+  });
+
+  it('a JSON export names its trait and model; importing it in a fresh session restores the same built-in trait', async () => {
+    const from = await loaded();
+    const file = { vector: vectorOn([1, 2], 0.25), calibration: { 1: { center: 0.5, scale: 2 } }, trait: { id: 'openness', label: 'Openness' } };
+    await from.actions.vectors.importFile(vectorFileBytes(file), 'x.json');
+    const json = from.actions.vectors.exportFile({ traitId: 'openness', format: 'json' })!;
+    const parsed = readVectorFile(json.bytes, INFO.hidden);
+    expect(parsed.trait).toEqual({ id: 'openness', label: 'Openness' });
+    expect(parsed.vector.model).toBe(INFO.model);
+
+    const to = await loaded();
+    await to.actions.vectors.importFile(json.bytes, 'renamed-by-user.json');
+    expect(to.state().pendingImport).toBeNull(); // nothing to replace: applied at once
+    expect(to.state().customTraits).toEqual({});
+    expect(to.state().vectorKind.openness).toBe('extracted');
+    expect(to.state().traitData.openness.calibration).toEqual({ 1: { center: 0.5, scale: 2 } });
+  });
+
+  it('asks before a file replaces an existing vector (built-in, JSON or GGUF, or custom); Keep changes nothing, Replace applies', async () => {
+    const { actions, engine, state } = await loaded();
+    await actions.vectors.importFile(vectorFileBytes({ vector: vectorOn([1, 2], 0.25), trait: { id: 'openness', label: 'Openness' } }), 'first.json');
+    engine.calls.length = 0;
+    const other = { ...vectorOn([1, 2], 0.75), model: 'org/elsewhere' };
+    await actions.vectors.importFile(vectorFileBytes({ vector: other, trait: { id: 'openness', label: 'Openness' } }), 'second.json');
+    expect(state().pendingImport?.question).toBe(
+      'second.json would replace its extracted vector of "Openness". The file was made for org/elsewhere; the loaded model is org/fake.',
+    );
+    expect(engine.calls).toEqual([]);
+    await actions.vectors.resolveImport(false);
+    expect(state().pendingImport).toBeNull();
+    expect(engine.calls).toEqual([]);
+    expect(actions.vectors.exportFile({ traitId: 'openness', format: 'json' })).not.toBeNull();
+    const kept = readVectorFile(actions.vectors.exportFile({ traitId: 'openness', format: 'json' })!.bytes).vector;
+    expect(kept.layers[1][0]).toBe(0.25);
+
+    // GGUF named after the built-in trait: the same question.
+    await actions.vectors.importFile(writeControlVector(vectorOn([1, 2], 0.5), INFO.model), 'openness.gguf');
+    expect(state().pendingImport).toMatchObject({ traitId: 'openness', builtin: true, fileName: 'openness.gguf' });
+    await actions.vectors.resolveImport(true);
+    expect(engine.of('setVectors')[0].vectors.find((v) => v.traitId === 'openness')!.layers[1][0]).toBe(0.5);
+
+    // A custom trait: a second GGUF of the same name asks too.
+    await actions.vectors.importFile(writeControlVector(vectorOn([1, 2], 0.5), INFO.model), 'Calm.gguf');
+    expect(state().pendingImport).toBeNull();
+    await actions.vectors.importFile(writeControlVector(vectorOn([1, 2], 0.9), INFO.model), 'calm.gguf');
+    expect(state().pendingImport?.question).toBe('calm.gguf would replace its vector of "calm".');
+    await actions.vectors.resolveImport(true);
+    expect(state().customTraits.calm.vector.layers[1][0]).toBeCloseTo(0.9, 6);
   });
 
   it('bad files are a message naming the file; nothing reaches the engine', async () => {
