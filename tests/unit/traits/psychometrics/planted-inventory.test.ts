@@ -49,7 +49,7 @@ describe('planted model: inventory semantics (onnxruntime-node reference)', () =
   it('steering +d raises the planted self-report monotonically in both option orders; reverse keys mirror', async () => {
     const mood = INVENTORY_TEMPLATES.find((t) => t.id === 'planted-mood')!;
     expect(items.length).toBeGreaterThanOrEqual(3);
-    const alphas = [-6, -3, 0, 3, 6];
+    const alphas = [-0.6, -0.3, 0, 0.3, 0.6]; // model units, below saturation
     const byOrder: Record<string, number[]> = { normal: [], reversed: [] };
     for (const a of alphas) {
       const session = await referenceSession(modelBytes, { layer: PLANTED.layer, delta: PLANTED.direction.map((v) => a * v) });
@@ -66,7 +66,7 @@ describe('planted model: inventory semantics (onnxruntime-node reference)', () =
     for (const order of ORDERS) {
       const xs = byOrder[order];
       for (let i = 1; i < xs.length; i++) expect(xs[i], `${order} step ${i}`).toBeGreaterThan(xs[i - 1]);
-      expect(xs.at(-1)! - xs[0]).toBeGreaterThan(1);
+      expect(xs.at(-1)! - xs[0]).toBeGreaterThan(0.5);
     }
   });
 });
