@@ -18,6 +18,9 @@ appStore.getState().setBuiltinTraits(index.entries);
 appStore.getState().setTraitIndexError(index.error);
 // A share link restores its settings (the model download waits for the user).
 await actions.links.open(location.hash);
+// Inventory items and earlier sweep results (per model) for the measurement panels.
+void actions.psych.loadBuiltinItems();
+actions.psych.loadSweeps();
 window.addEventListener('hashchange', () => void actions.links.open(location.hash));
 
 createRoot(document.getElementById('root')!).render(

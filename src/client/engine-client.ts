@@ -20,6 +20,7 @@ import type {
   CheckReport,
   CheckRequest,
 } from '../protocol/messages';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from '../protocol/psychometrics';
 import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
 
@@ -206,6 +207,23 @@ export class EngineClient {
   /** "Check this model": the cached self-check report, or a fresh run with force. */
   async check(request: CheckRequest = {}): Promise<CheckReport> {
     return (await this.call((id) => ({ id, type: 'check', request }), 'checked')).report;
+  }
+
+  /** Option probabilities of multiple-choice prompts in the worker; stop() cancels (rejects with name 'AbortError'). */
+  async scoreOptions(request: ScoreOptionsRequest, onProgress?: (p: ScoreProgress) => void): Promise<ScoreOptionsResult> {
+    const r = await this.call(
+      (id) => ({ id, type: 'scoreOptions', request }),
+      'optionScores',
+      (m) => {
+        if (m.type === 'scoreProgress') onProgress?.(m.progress);
+      },
+    );
+    return r.result;
+  }
+
+  /** The unsteered re-read of a reply: per-token projections per trait. */
+  async reread(request: RereadRequest): Promise<RereadResult> {
+    return (await this.call((id) => ({ id, type: 'reread', request }), 'reread')).result;
   }
 
   private withTraitsBase(request: ExtractRequest): ExtractRequest {

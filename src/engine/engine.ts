@@ -20,6 +20,8 @@ import { VectorCache, type VectorStore } from '../traits/vector-cache';
 import type { CheckReport, CheckRequest } from '../protocol/check';
 import { CheckCache, runSelfCheck, type CheckStore } from './check';
 import { EngineLoadError, extractionHost, loadModel, releaseModel, type LoadedModel, type ModelLoader } from './load-model';
+import { measureOptions, rereadReply } from './psychometrics';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from '../protocol/psychometrics';
 
 export { EngineLoadError } from './load-model';
 
@@ -182,6 +184,21 @@ export class Engine implements EngineApi {
       m.forward.cache.clear();
       this.applyPlans();
     }
+  }
+
+  /**
+   * Option probabilities of multiple-choice prompts (inventory items, judge questions) through a
+   * private KV cache, under the current steering or with steering off (engine/psychometrics/).
+   */
+  async scoreOptions(request: ScoreOptionsRequest, onProgress: (p: ScoreProgress) => void = () => undefined): Promise<ScoreOptionsResult> {
+    const m = this.requireModel();
+    this.stopRequested = false;
+    return measureOptions(m, request, onProgress, () => this.stopRequested);
+  }
+
+  /** The unsteered re-read of a reply: per-token projections at each trait's readout layer. */
+  async reread(request: RereadRequest): Promise<RereadResult> {
+    return rereadReply(this.requireModel(), this.plans(), this.readouts, request);
   }
 
   resetCache(): void {

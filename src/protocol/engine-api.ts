@@ -7,6 +7,7 @@ import type { DeviceInfo } from '../shared/device';
 import type { TraitSetting } from '../steering/plan';
 import type { CheckReport, CheckRequest } from './check';
 import type { ExtractProgress, ExtractRequest, ExtractResult } from './extraction';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from './psychometrics';
 import type { GenerateRequest, GenerateResult, ModelInfo, ModelSource, ProgressInfo, TokenEvent, WireVector } from './messages';
 
 export interface EngineApi {
@@ -21,4 +22,8 @@ export interface EngineApi {
   extract?(request: ExtractRequest, onProgress: (p: ExtractProgress) => void): Promise<ExtractResult>;
   /** "Check this model": the cached or a fresh self-check report (optional like extract). */
   check?(request: CheckRequest): Promise<CheckReport>;
+  /** Option probabilities for multiple-choice prompts (optional like extract); stop() cancels it. */
+  scoreOptions?(request: ScoreOptionsRequest, onProgress: (p: ScoreProgress) => void): Promise<ScoreOptionsResult>;
+  /** The unsteered re-read of a reply (optional like extract). */
+  reread?(request: RereadRequest): Promise<RereadResult>;
 }

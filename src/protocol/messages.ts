@@ -4,6 +4,7 @@ import type { ExportStyle, ModelStructure } from './structure';
  * directions, every request carries an id, progress is its own message, errors are {name, message}.
  */
 import type { ChatMessage } from '../shared/chat';
+import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from './psychometrics';
 import type { DeviceInfo } from '../shared/device';
 import type { Dtype } from '../shared/dtype';
 import type { SamplingOptions } from '../shared/sampling';
@@ -107,7 +108,11 @@ export type Request =
   /** Extract trait vectors for the loaded model (progress: 'extractProgress'; result: 'extracted'; cancel with 'stop'). */
   | { id: number; type: 'extract'; request: ExtractRequest }
   /** Self-check of the loaded model (result: 'checked'). */
-  | { id: number; type: 'check'; request: CheckRequest };
+  | { id: number; type: 'check'; request: CheckRequest }
+  /** Option probabilities of multiple-choice prompts (progress: 'scoreProgress'; result: 'optionScores'; cancel with 'stop'). */
+  | { id: number; type: 'scoreOptions'; request: ScoreOptionsRequest }
+  /** The unsteered re-read of a reply (result: 'reread'). */
+  | { id: number; type: 'reread'; request: RereadRequest };
 
 /** What the UI can offer after an error: buttons in the Model (or chat) panel. */
 export type RecoveryOffer = 'retry' | 'delete-cache' | 'use-q4';
@@ -137,6 +142,9 @@ export type Response =
   | { id: number; type: 'extractProgress'; progress: ExtractProgress }
   | { id: number; type: 'extracted'; result: ExtractResult }
   | { id: number; type: 'checked'; report: CheckReport }
+  | { id: number; type: 'scoreProgress'; progress: ScoreProgress }
+  | { id: number; type: 'optionScores'; result: ScoreOptionsResult }
+  | { id: number; type: 'reread'; result: RereadResult }
   | { id: number; type: 'error'; error: WireError }
   /** Unsolicited (id -1): the GPU device the engine runs on was lost; the engine must be restarted. */
   | { id: number; type: 'deviceLost'; message: string };

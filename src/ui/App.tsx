@@ -3,6 +3,8 @@ import { ChartsPanel } from './components/ChartsPanel';
 import { ChatPanel } from './components/ChatPanel';
 import { ComparePanel } from './components/ComparePanel';
 import { DevicePanel } from './components/DevicePanel';
+import { InventoryPanel } from './components/InventoryPanel';
+import { SweepPanel } from './components/SweepPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { GettingStarted } from './components/GettingStarted';
 import { ModelPanel } from './components/ModelPanel';
@@ -58,6 +60,12 @@ export function App({ actions }: { actions: Actions }) {
           </ErrorBoundary>
           <ErrorBoundary name="compare">
             <ComparePanel actions={actions} />
+          </ErrorBoundary>
+          <ErrorBoundary name="inventory">
+            <InventoryPanel actions={actions} />
+          </ErrorBoundary>
+          <ErrorBoundary name="sweep">
+            <SweepPanel actions={actions} />
           </ErrorBoundary>
         </div>
       </main>

@@ -61,6 +61,17 @@ export function createHandler(engine: EngineApi, post: (r: Response) => void): (
           if (!engine.check) throw new Error('This engine cannot check models.');
           post({ id: req.id, type: 'checked', report: await engine.check(req.request) });
         });
+      case 'scoreOptions':
+        return exclusive(req.id, 'scoring', async () => {
+          if (!engine.scoreOptions) throw new Error('This engine cannot score options.');
+          const result = await engine.scoreOptions(req.request, (progress) => post({ id: req.id, type: 'scoreProgress', progress }));
+          post({ id: req.id, type: 'optionScores', result });
+        });
+      case 'reread':
+        return exclusive(req.id, 'reread', async () => {
+          if (!engine.reread) throw new Error('This engine cannot re-read replies.');
+          post({ id: req.id, type: 'reread', result: await engine.reread(req.request) });
+        });
       case 'stop':
         return immediate(req.id, () => engine.stop());
       case 'setVectors':

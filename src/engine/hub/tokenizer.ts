@@ -18,6 +18,11 @@ export class ChatTokenizer {
 
   /** Prompt tokens for a conversation, with the assistant turn opened. */
   encodeChat(messages: ChatMessage[]): number[] {
+    return this.encode(this.chatText(messages));
+  }
+
+  /** The prompt text for a conversation (chat template applied, assistant turn opened). */
+  chatText(messages: ChatMessage[]): string {
     let text: string;
     try {
       text = this.tok.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string;
@@ -29,7 +34,7 @@ export class ChatTokenizer {
         rest.length && rest[0].role === 'user' ? [{ role: 'user' as const, content: `${sys.content}\n\n${rest[0].content}` }, ...rest.slice(1)] : rest;
       text = this.tok.apply_chat_template(merged, { add_generation_prompt: true, tokenize: false }) as string;
     }
-    return this.encode(text);
+    return text;
   }
 
   encode(text: string): number[] {

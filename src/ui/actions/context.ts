@@ -11,7 +11,7 @@ import type { AppState, AppStore } from '../store';
 
 /** The engine calls actions make (EngineClient implements it; unit tests pass a fake). */
 export type Engine = Pick<EngineClient, 'device' | 'load' | 'generate' | 'stop' | 'setSteering' | 'setVectors' | 'resetCache' | 'extract' | 'check'> &
-  Partial<Pick<EngineClient, 'restart' | 'onDeviceLost'>>;
+  Partial<Pick<EngineClient, 'scoreOptions' | 'reread' | 'restart' | 'onDeviceLost'>>;
 
 /** The part of navigator.storage actions use (injectable; null = none). */
 export interface StorageLike {
@@ -87,7 +87,9 @@ export function detailOf(err: unknown): ErrorDetail | null {
 /** A generation, compare or extraction holds the engine: other runs wait. */
 export function busy(ctx: ActionContext): boolean {
   const s = state(ctx);
-  return s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running' || s.checkStatus === 'running';
+  return (
+    s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running' || s.checkStatus === 'running' || s.psychStatus === 'running'
+  );
 }
 
 /** The system prompt (when set), the history, then the new user turn. */

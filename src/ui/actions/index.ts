@@ -11,6 +11,7 @@
  *   vectors   vector file import/export            vectors.ts (vector-files.ts)
  *   links     share links, presets                 links.ts  (share-link.ts)
  *   cache     cached models                        cache.ts  (model-cache.ts)
+ *   psych     inventory, reply measures, sweeps    psych.ts  (psych-measures.ts)
  *   (always)  lost GPU device → restart + reload   recovery.ts
  */
 import type { ErrorDetail } from '../../protocol/messages';
@@ -27,6 +28,8 @@ import { load, probeDevice, reloadWithQ4 } from './session';
 import { pushSteering } from './steering';
 import { createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
 import { exportVector, importVector, resolveImport, type ExportTarget } from './vectors';
+import { exportInventory, exportSweep, importItems, loadBuiltinItems, loadSweeps, measureReply, runInventory, runSweep, stopPsych } from './psych';
+import type { SweepResult } from '../../traits/psychometrics/sweep';
 
 export type { Engine } from './context';
 
@@ -87,6 +90,17 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
       remove: (model: string) => deleteCached(ctx, model),
       /** "Delete cached copy" of the model a load error names. */
       removeFailed: (detail: ErrorDetail | null) => deleteCachedCopy(ctx, detail),
+    },
+    psych: {
+      loadBuiltinItems: () => loadBuiltinItems(ctx),
+      importItems: (text: string, fileName: string) => importItems(ctx, text, fileName),
+      runInventory: () => runInventory(ctx),
+      measureReply: (index: number) => measureReply(ctx, index),
+      runSweep: () => runSweep(ctx),
+      stop: () => stopPsych(ctx),
+      loadSweeps: () => loadSweeps(ctx),
+      exportInventory: (format: 'csv' | 'json', what?: 'inventory' | 'sweep') => exportInventory(ctx, format, what),
+      exportSweep: (r: SweepResult) => exportSweep(r),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { appStore, useApp } from '../store';
 import type { Actions } from '../actions';
 import { useCalibrations } from '../use-scores';
+import { ReplyMeasures } from './ReplyMeasures';
 import { ReplyText } from './ReplyText';
 import { SamplingControls } from './SamplingControls';
 import { RecoveryOffers } from './RecoveryOffers';
@@ -41,6 +42,7 @@ export function ChatPanel({ actions }: { actions: Actions }) {
         {messages.map((m, i) => (
           <li key={i} className={m.role}>
             <b>{m.role}</b> {i === lastAssistant ? <LatestReply fallback={m.content} /> : <span>{m.content}</span>}
+            {m.role === 'assistant' && <ReplyMeasures index={i} content={m.content} actions={actions} />}
           </li>
         ))}
         {streaming !== null && (

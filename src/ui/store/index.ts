@@ -7,9 +7,10 @@ import { createExtractionSlice, type ExtractionSlice } from './extraction-slice'
 import { createMetricsSlice, type MetricsSlice } from './metrics-slice';
 import { createModelSlice, type ModelSlice } from './model-slice';
 import { createPresetSlice, type PresetSlice } from './preset-slice';
+import { createPsychSlice, type PsychSlice } from './psych-slice';
 import { createSteeringSlice, type SteeringSlice } from './steering-slice';
 
-export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice & CheckSlice;
+export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice & CheckSlice & PsychSlice;
 
 export function createAppStore() {
   return createStore<AppState>()((...a) => ({
@@ -21,6 +22,7 @@ export function createAppStore() {
     ...createPresetSlice(...a),
     ...createExtractionSlice(...a),
     ...createCheckSlice(...a),
+    ...createPsychSlice(...a),
   }));
 }
 

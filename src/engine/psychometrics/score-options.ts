@@ -1,0 +1,116 @@
+/**
+ * Option probabilities for multiple-choice prompts (inventory items, judge questions), read
+ * from the next-token distribution at the answer position — nothing is sampled.
+ *
+ * Cost: the prompts run through a forward model with its own KV cache. Each prompt reuses the
+ * longest token prefix it shares with the previous one (KvCache.reusable), the cache is cut back
+ * to it and only the rest is run, so prompts that share an instruction (they arrive grouped)
+ * prefill it once and then cost one short pass each. The softmax over the whole vocabulary is
+ * taken here, in the worker, from the last-row logits; only one probability per option leaves.
+ */
+import type { ChatTokenizer } from '../hub/tokenizer';
+import type { KvCache } from '../runtime/kv-cache';
+import type { OptionPrompt, OptionScore, ScoreOptionsResult } from '../../protocol/psychometrics';
+
+export class LabelTokenError extends Error {
+  override name = 'LabelTokenError';
+}
+
+export interface ScoringHost {
+  tokenizer: ChatTokenizer;
+  /** A forward model whose cache nobody else uses (cleared by the caller afterwards). */
+  forward: { readonly cache: KvCache; forward(tokens: number[]): Promise<Float32Array> };
+  contextLength: number;
+}
+
+export interface ScoreOptions {
+  onProgress?: (done: number, total: number) => void;
+  shouldStop?: () => boolean;
+}
+
+/**
+ * The token id of each label right after `text`: the first token that `text + label` adds to
+ * `tokens` (= encode(text)). With `space`, " A" is tried first and "A" when the spaced forms do
+ * not give distinct first tokens (byte-level vocabularies without merged " A").
+ */
+export function resolveLabels(
+  tok: ChatTokenizer,
+  text: string,
+  tokens: readonly number[],
+  labels: readonly string[],
+  space: boolean,
+): { texts: string[]; ids: number[] } {
+  const forms = space ? [' ', ''] : ['', ' '];
+  const problems: string[] = [];
+  for (const pre of forms) {
+    const texts = labels.map((l) => pre + l);
+    const ids: number[] = [];
+    let problem: string | null = null;
+    for (const t of texts) {
+      const full = tok.encode(text + t);
+      let same = tokens.length <= full.length;
+      for (let i = 0; same && i < tokens.length; i++) same = full[i] === tokens[i];
+      if (!same || full.length === tokens.length) {
+        problem = `label ${JSON.stringify(t)} merges with the text before it`;
+        break;
+      }
+      ids.push(full[tokens.length]);
+    }
+    if (!problem && new Set(ids).size !== ids.length) problem = `labels ${JSON.stringify(texts)} do not start with distinct tokens`;
+    if (!problem) return { texts, ids };
+    problems.push(problem);
+  }
+  throw new LabelTokenError(`This model's tokenizer cannot read the options ${labels.join(', ')}: ${problems.join('; ')}. Choose another template.`);
+}
+
+/** p(id) for each id under softmax(logits) over the whole row, in float64. */
+export function labelProbabilities(logits: Float32Array, ids: readonly number[]): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return ids.map((id) => {
+    if (!Number.isInteger(id) || id < 0 || id >= logits.length) throw new LabelTokenError(`label token ${id} is outside the vocabulary (${logits.length})`);
+    return Math.exp(logits[id] - max) / sum;
+  });
+}
+
+export function abortError(): Error {
+  const e = new Error('Scoring stopped.');
+  e.name = 'AbortError';
+  return e;
+}
+
+export async function scoreOptions(host: ScoringHost, prompts: readonly OptionPrompt[], opts: ScoreOptions = {}): Promise<ScoreOptionsResult> {
+  const started = performance.now();
+  const { tokenizer: tok, forward } = host;
+  const scores: OptionScore[] = [];
+  let tokensRun = 0;
+  let forwardMs = 0;
+  for (const [i, p] of prompts.entries()) {
+    if (opts.shouldStop?.()) throw abortError();
+    if (p.labels.length < 2) throw new LabelTokenError(`prompt ${i + 1}: at least two options are needed`);
+    const promptText = tok.chatText(p.messages) + p.answerPrefix;
+    const tokens = tok.encode(promptText);
+    if (tokens.length >= host.contextLength) {
+      throw new Error(`prompt ${i + 1} is ${tokens.length} tokens but this model's context holds ${host.contextLength}; shorten the item or the persona.`);
+    }
+    const labels = resolveLabels(tok, promptText, tokens, p.labels, p.labelSpace);
+    const reuse = forward.cache.reusable(tokens);
+    forward.cache.truncate(reuse);
+    const t0 = performance.now();
+    const logits = await forward.forward(tokens.slice(reuse)); // [vocab], last position
+    forwardMs += performance.now() - t0;
+    tokensRun += tokens.length - reuse;
+    scores.push({
+      promptText,
+      promptTokens: tokens.length,
+      reusedTokens: reuse,
+      labelTexts: labels.texts,
+      labelTokenIds: labels.ids,
+      probs: labelProbabilities(logits, labels.ids),
+    });
+    opts.onProgress?.(i + 1, prompts.length);
+  }
+  return { scores, elapsedMs: performance.now() - started, forwardMs, tokensRun };
+}
