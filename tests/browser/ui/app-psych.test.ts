@@ -54,7 +54,7 @@ beforeAll(async () => {
   page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`));
   await page.goto(baseUrl() + '/');
   await page.getByTestId('device').filter({ hasText: 'WebGPU' }).waitFor({ timeout: 60_000 });
-  await page.getByLabel('Model catalog').selectOption({ label: 'Planted-trait demo (offline, tiny) · fp32 ≈ 1.2 MB' });
+  await page.getByLabel('Model catalog').selectOption({ label: 'Planted-trait demo (offline, tiny) · fp32 ≈ 1.3 MB' });
   await page.getByLabel('Steering layers').fill('2');
   await page.getByText('Sampling', { exact: true }).click();
   await page.getByLabel('Max new tokens').fill('8');

@@ -114,7 +114,7 @@ describe('share links on the built site', () => {
     await sender.getByTestId('model-info').waitFor({ timeout: 180_000 });
     await sender.getByText('Sampling', { exact: true }).click();
     await sender.getByLabel('Temperature').fill('0.8');
-    await sender.getByLabel('Seed').fill('4242');
+    await sender.getByLabel('Seed', { exact: true }).fill('4242');
     await sender.getByLabel('Max new tokens').fill('12');
     const unsteered = await reply(sender);
 
