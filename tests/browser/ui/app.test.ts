@@ -247,7 +247,7 @@ describe('app', () => {
     await page.getByText('Advanced').nth(1).click(); // conscientiousness
     await page.getByLabel('Conscientiousness mode').selectOption('clamp');
     await page.getByLabel('Conscientiousness steering on').uncheck();
-    await page.getByLabel('System prompt', { exact: true }).fill('You are a grumpy shopkeeper. ✨');
+    await page.getByRole('textbox', { name: 'System prompt' }).fill('You are a grumpy shopkeeper. ✨');
     await page.getByLabel('Seed', { exact: true }).fill('4242');
     await page.getByLabel('Temperature').fill('0.7');
     // A custom trait from a vector file (hidden 64 like the test model), steered at -0.5.
