@@ -71,6 +71,8 @@ export class ModelForward implements ForwardModel {
   private readonly logitsBuffer: GPUBuffer | null = null;
   private readonly sampling: GpuSampling | null = null;
   private readonly device: GPUDevice | null;
+  /** The logits output bound to logitsBuffer // [1, 1, vocab]: one wrapper for the model's life. */
+  private logitsFetch: OrtTensor | null = null;
 
   constructor(
     private readonly chain: SessionChain,
@@ -142,7 +144,7 @@ export class ModelForward implements ForwardModel {
     const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, this.cache.length), ...this.cache.feeds(n) };
     const fetches = this.cache.fetches(n);
     const bind = this.logitsBuffer !== null && (this.gpu!.logitsRows === 'last' || n === 1);
-    if (bind) fetches.logits = ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
+    if (bind) fetches.logits = this.logitsFetch ??= ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
     const { logits, presents } = await this.chain.run(feeds, this.interventor, n, fetches);
     this.cache.update(presents, tokens);
     return { logits, bound: bind };
