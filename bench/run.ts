@@ -136,7 +136,9 @@ function meanCounts(xs: RunResult['perToken'][]): Counts | null {
 function breakdown(counts: Counts | null, stepMs: number) {
   if (!counts) return {};
   const rest = stepMs - counts.runMs - counts.mapWaitMs;
-  return { decode_breakdown_ms: { step: round(stepMs, 2), session_run: counts.runMs, map_wait: counts.mapWaitMs, rest: round(rest, 2) } };
+  return {
+    decode_breakdown_ms: { step: round(stepMs, 2), session_run: counts.runMs, map_wait: counts.mapWaitMs, other_waits: counts.otherWaitMs, rest: round(rest, 2) },
+  };
 }
 
 function median(xs: number[]): number {
@@ -365,7 +367,7 @@ async function main(): Promise<void> {
         aggregation: 'median over repetitions; the order of (a), (b), (c) rotates every repetition; one warm-up repetition of each is excluded.',
         same_prompt: 'the same chat-template token ids for all three',
         perToken:
-          'bench/page/gpu-counters.ts wraps GPUDevice.createBuffer, GPUQueue.submit, GPUBuffer.mapAsync(READ) and InferenceSession.run for every caller on the page (ours, ORT, transformers.js); a snapshot at each generated token; mean over the decode steps after the first (steps 2..n-1), then the mean over repetitions. blockingReads = awaited GPU-to-CPU maps, readbackBytes = bytes they cover. runMs/mapWaitMs: wall time inside session.run and awaiting mapAsync(READ) (they may overlap when ORT maps inside a run); decode_breakdown_ms.rest = the median step time less both (per-token means, so the parts need not add up exactly).',
+          'bench/page/gpu-counters.ts wraps GPUDevice.createBuffer, GPUQueue.submit, GPUBuffer.mapAsync(READ) and InferenceSession.run for every caller on the page (ours, ORT, transformers.js); a snapshot at each generated token; mean over the decode steps after the first (steps 2..n-1), then the mean over repetitions. blockingReads = awaited GPU-to-CPU maps, readbackBytes = bytes they cover. runMs/mapWaitMs: wall time inside session.run and awaiting mapAsync(READ) (they may overlap when ORT maps inside a run); decode_breakdown_ms.rest = the median step time less both (per-token means, so the parts need not add up exactly); otherWaits/otherWaitMs: other awaited GPU round trips (mapAsync(WRITE), popErrorScope, onSubmittedWorkDone), which may lie inside session.run.',
       },
       host_load_average: {
         start: loadStart.map((x) => round(x, 2)),

@@ -76,7 +76,7 @@ export class KvCache {
   /** Times the static buffers grew (diagnostics). */
   growths = 0;
   /** Shared mode: the views handed out, valid until the buffers grow. */
-  private sharedTensors: { feeds?: Record<string, OrtTensor>; fetches?: Record<string, OrtTensor> } = {};
+  private sharedTensors: { feeds?: Readonly<Record<string, OrtTensor>>; fetches?: Readonly<Record<string, OrtTensor>> } = {};
 
   /** `device`: the GPUDevice holding GPU-resident tensors (needed to truncate them; static mode needs it). */
   constructor(
@@ -107,7 +107,7 @@ export class KvCache {
    * past_key_values.* feeds for a step of `n` new tokens (empty tensors when the cache is
    * empty; shared mode: always the whole buffer, made room for `n` more positions).
    */
-  feeds(n = 1): Record<string, OrtTensor> {
+  feeds(n = 1): Readonly<Record<string, OrtTensor>> {
     if (this.isShared) return this.sharedViews(n, pastName);
     const out: Record<string, OrtTensor> = {};
     for (let l = 0; l < this.layout.numLayers; l++) {
@@ -121,7 +121,7 @@ export class KvCache {
   }
 
   /** Static mode: the pre-allocated present.* outputs for a step of `n` new tokens (dynamic: none). */
-  fetches(n: number): Record<string, OrtTensor> {
+  fetches(n: number): Readonly<Record<string, OrtTensor>> {
     if (!this.staticOpts) return {};
     if (this.isShared) return this.sharedViews(n, presentName);
     this.reserve(this.length + n);
@@ -136,7 +136,7 @@ export class KvCache {
    * Shared mode: the whole buffer of each layer and kind // [1, heads, capacity, headDim], by
    * `name`; the same objects every step until the buffers grow (nothing made per step).
    */
-  private sharedViews(n: number, name: (layer: number, kind: 'key' | 'value') => string): Record<string, OrtTensor> {
+  private sharedViews(n: number, name: (layer: number, kind: 'key' | 'value') => string): Readonly<Record<string, OrtTensor>> {
     this.reserve(this.length + n);
     const key = name === pastName ? 'feeds' : 'fetches';
     const cached = this.sharedTensors[key];
@@ -145,7 +145,8 @@ export class KvCache {
     for (let l = 0; l < this.layout.numLayers; l++) {
       for (const kind of ['key', 'value'] as const) out[name(l, kind)] = this.view(this.pairs.get(pastName(l, kind))!.cur, this.capacity);
     }
-    return (this.sharedTensors[key] = out);
+    // Frozen: callers add their own outputs to a copy, never to this shared record.
+    return (this.sharedTensors[key] = Object.freeze(out));
   }
 
   /** Take a step's presents as the new past; `added` = the tokens that step ran. */

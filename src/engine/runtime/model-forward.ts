@@ -142,7 +142,7 @@ export class ModelForward implements ForwardModel {
     // Token inputs stay CPU tensors: ORT runs the int64 nodes that read them (Shape, Cast, mask
     // and position arithmetic) on the CPU, so GPU copies would be read back before every run.
     const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, this.cache.length), ...this.cache.feeds(n) };
-    const fetches = this.cache.fetches(n);
+    const fetches: Record<string, OrtTensor> = { ...this.cache.fetches(n) }; // a copy: the shared cache's record is reused every step
     const bind = this.logitsBuffer !== null && (this.gpu!.logitsRows === 'last' || n === 1);
     if (bind) fetches.logits = this.logitsFetch ??= ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
     const { logits, presents } = await this.chain.run(feeds, this.interventor, n, fetches);
