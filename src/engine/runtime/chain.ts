@@ -13,6 +13,11 @@ export interface ChainPart {
   outputNames: string[];
   residualIn?: string;
   residualOut?: string;
+  /** preamble tensors this part takes from part 0 (surgery/carry.ts) */
+  carryIn?: string[];
+  /** part 0: preamble tensors it outputs for later parts; carryOnCpu: those left on the CPU */
+  carryOut?: string[];
+  carryOnCpu?: string[];
 }
 
 export interface Interventor {
@@ -46,7 +51,7 @@ export class SessionChain {
         sessions.push(
           await ort.InferenceSession.create(
             parts[i].bytes,
-            sessionOptions({ ep: opts.ep, externalData: opts.externalData, outputs: { names: parts[i].outputNames, onCpu: [] } }),
+            sessionOptions({ ep: opts.ep, externalData: opts.externalData, outputs: { names: parts[i].outputNames, onCpu: parts[i].carryOnCpu ?? [] } }),
           ),
         );
       }
@@ -57,7 +62,7 @@ export class SessionChain {
     // Keep only the wiring: the graph bytes (with inline weights, possibly hundreds of MB) can go.
     return new SessionChain(
       sessions,
-      parts.map(({ outputNames, residualIn, residualOut }) => ({ outputNames, residualIn, residualOut })),
+      parts.map(({ outputNames, residualIn, residualOut, carryIn, carryOut }) => ({ outputNames, residualIn, residualOut, carryIn, carryOut })),
     );
   }
 
@@ -67,6 +72,22 @@ export class SessionChain {
    * `fetches`: pre-allocated outputs by name (each part binds the ones it outputs).
    */
   async run(feeds: Record<string, OrtTensor>, interventor: Interventor | null, tokens: number, fetches: Record<string, OrtTensor> = {}): Promise<StepOutput> {
+    // Preamble tensors part 0 computed for the later parts (mask, rotary, positions): freed after the pass.
+    const carried: Record<string, OrtTensor> = {};
+    try {
+      return await this.runParts(feeds, interventor, tokens, fetches, carried);
+    } finally {
+      for (const t of Object.values(carried)) t.dispose();
+    }
+  }
+
+  private async runParts(
+    feeds: Record<string, OrtTensor>,
+    interventor: Interventor | null,
+    tokens: number,
+    fetches: Record<string, OrtTensor>,
+    carried: Record<string, OrtTensor>,
+  ): Promise<StepOutput> {
     const presents: Record<string, OrtTensor> = {};
     let residual: OrtTensor | null = null;
     let logits: OrtTensor | null = null;
@@ -75,7 +96,7 @@ export class SessionChain {
       const part = this.parts[i];
       const input: Record<string, OrtTensor> = {};
       for (const name of session.inputNames) {
-        const t = name === part.residualIn ? residual : feeds[name];
+        const t = name === part.residualIn ? residual : (carried[name] ?? feeds[name]);
         if (!t) throw new Error(`internal: part ${i} needs input "${name}" that nothing provides`);
         input[name] = t;
       }
@@ -92,6 +113,7 @@ export class SessionChain {
         if (name === 'logits') logits = t;
         else if (name === part.residualOut) residual = t;
         else if (name.startsWith('present')) presents[name] = t;
+        else if (part.carryOut?.includes(name)) carried[name] = t;
         else t.dispose();
       }
       if (part.residualOut) {

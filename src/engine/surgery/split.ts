@@ -5,8 +5,9 @@
  * unless it is the first, and writes `residual.{cut[k]}` unless it is the last. Each original
  * graph output goes to the last part whose residual input it depends on (presents of layers
  * ≤ L in the part before the cut at L, logits in the last part). Shared subgraphs (mask,
- * positions, rotary) are duplicated into every part that needs them by the backward
- * traversal in prune.ts.
+ * positions, rotary) are computed once, in part 0, and carried to the later parts as extra
+ * outputs/inputs (carry.ts); where that cannot be planned they are duplicated into every part
+ * that needs them by the backward traversal in prune.ts.
  */
 import { keepLastTokenLogits } from './last-token';
 import { node, valueInfo } from '../onnx/build';
@@ -14,7 +15,8 @@ import { DataType, type Dimension, type Graph, type Node, type ValueInfo } from 
 import { indexGraph, renameTensor } from './graph-index';
 import { encodeWithRawInitializers } from './raw-initializers';
 import { prepare, type Prepared } from './prepare';
-import { buildPartModel, collectCone, forwardNodes } from './prune';
+import { buildPartModel, collectCone, forwardNodes, type Cone } from './prune';
+import { planCarry } from './carry';
 import type { ModelStructure } from '../../protocol/structure';
 import type { ExportStyle } from './residual-names';
 
@@ -29,6 +31,12 @@ export interface GraphPart {
   residualIn?: string;
   /** float32 residual output [batch, seq, hidden] (all parts but the last) */
   residualOut?: string;
+  /** tensors of the shared preamble this part takes from part 0 (graph inputs of this part) */
+  carryIn?: string[];
+  /** part 0 only: preamble tensors it outputs for the later parts */
+  carryOut?: string[];
+  /** the carried outputs ORT should leave on the CPU (int64/bool/int32: read by its CPU nodes) */
+  carryOnCpu?: string[];
 }
 
 export interface CutModel {
@@ -92,6 +100,8 @@ function graphInputNames(g: Graph): string[] {
 export interface CutOptions {
   /** Compute logits for the last position only (see last-token.ts). */
   lastTokenLogits?: boolean;
+  /** Duplicate the shared preamble into every part instead of carrying it from part 0. */
+  duplicatePreamble?: boolean;
 }
 
 export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOptions = {}): CutModel {
@@ -128,15 +138,18 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
     }
   });
 
-  const parts: GraphPart[] = [];
+  const roots: string[][] = [];
+  const stopSets: Set<string>[] = [];
+  const outputsOf: (typeof g.output)[] = [];
+  const cones: Cone[] = [];
   for (let k = 0; k <= cutLayers.length; k++) {
     const inLayer = k > 0 ? cutLayers[k - 1] : undefined;
     const outLayer = k < cutLayers.length ? cutLayers[k] : undefined;
     const outputs = g.output.filter((o) => partOf.get(o.name) === k && o.name !== residualName(outLayer ?? -1));
-    const roots = outputs.map((o) => o.name);
-    if (outLayer !== undefined) roots.push(internal.get(outLayer)!);
+    const r = outputs.map((o) => o.name);
+    if (outLayer !== undefined) r.push(internal.get(outLayer)!);
     const stops = new Set<string>(inLayer !== undefined ? [internal.get(inLayer)!] : []);
-    const cone = collectCone(g, idx, roots, stops);
+    const cone = collectCone(g, idx, r, stops);
     // A part must not reach back past its own residual input to an earlier cut.
     for (let j = 0; j < k - 1; j++) {
       if (cone.names.has(cutTensors[j])) {
@@ -146,27 +159,48 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
         );
       }
     }
+    roots.push(r);
+    stopSets.push(stops);
+    outputsOf.push(outputs);
+    cones.push(cone);
+  }
+  const carry = opts.duplicatePreamble ? null : planCarry(g, idx, cones, roots, stopSets);
+
+  const parts: GraphPart[] = [];
+  for (let k = 0; k <= cutLayers.length; k++) {
+    const inLayer = k > 0 ? cutLayers[k - 1] : undefined;
+    const outLayer = k < cutLayers.length ? cutLayers[k] : undefined;
+    const carryIn = carry?.carryIn[k] ?? [];
+    const carryOut = k === 0 && carry ? carry.carryOut.filter((v) => !outputsOf[0].some((o) => o.name === v.name)) : [];
     const prepend: Node[] = [];
     const append: Node[] = [];
     const extraInputs: ValueInfo[] = [];
-    const extraOutputs: ValueInfo[] = [];
+    const extraOutputs: ValueInfo[] = [...carryOut];
     if (inLayer !== undefined) {
       extraInputs.push(valueInfo(residualName(inLayer), DataType.FLOAT, dims));
       if (f16) prepend.push(castNode(`/traitlab/residual.${inLayer}/cast_in`, residualName(inLayer), internal.get(inLayer)!, DataType.FLOAT16));
     }
+    for (const name of carryIn) extraInputs.push(carry!.carryOut.find((v) => v.name === name)!);
     if (outLayer !== undefined) {
       extraOutputs.push(valueInfo(residualName(outLayer), DataType.FLOAT, dims));
       if (f16) append.push(castNode(`/traitlab/residual.${outLayer}/cast_out`, internal.get(outLayer)!, residualName(outLayer), DataType.FLOAT));
     }
-    const partModel = buildPartModel(p.model, { cone, prepend, append, extraInputs, outputs, extraOutputs });
+    const cone = carry?.cones[k] ?? cones[k];
+    const partModel = buildPartModel(p.model, { cone, prepend, append, extraInputs, outputs: outputsOf[k], extraOutputs });
     if (opts.lastTokenLogits && k === cutLayers.length) keepLastTokenLogits(partModel);
-    parts.push({
+    const part: GraphPart = {
       bytes: encodeWithRawInitializers(partModel, p.source, p.raw),
       inputNames: graphInputNames(partModel.graph),
       outputNames: partModel.graph.output.map((o) => o.name),
       residualIn: inLayer !== undefined ? residualName(inLayer) : undefined,
       residualOut: outLayer !== undefined ? residualName(outLayer) : undefined,
-    });
+    };
+    if (carryIn.length > 0) part.carryIn = carryIn;
+    if (k === 0 && carry && carry.carryOut.length > 0) {
+      part.carryOut = carry.carryOut.map((v) => v.name);
+      part.carryOnCpu = part.carryOut.filter((n) => carry!.onCpu.includes(n));
+    }
+    parts.push(part);
   }
   return { style: p.style, numLayers: p.numLayers, hidden: p.hidden, cutLayers: [...cutLayers], parts, residualType, structure: p.structure };
 }

@@ -5,7 +5,7 @@ import { cutModel } from '../../../../src/engine/surgery';
 
 const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
 
-async function runParts(parts: { bytes: Uint8Array; residualIn?: string; residualOut?: string }[], tokens: number[]) {
+async function runParts(parts: { bytes: Uint8Array; residualIn?: string; residualOut?: string; carryOut?: string[] }[], tokens: number[]) {
   const feeds: Record<string, ort.Tensor> = {
     input_ids: i64(tokens),
     attention_mask: i64(tokens.map(() => 1)),
@@ -20,6 +20,7 @@ async function runParts(parts: { bytes: Uint8Array; residualIn?: string; residua
     const mine: Record<string, ort.Tensor> = {};
     for (const n of s.inputNames) mine[n] = n === part.residualIn ? residual! : feeds[n];
     out = await s.run(mine);
+    for (const n of part.carryOut ?? []) feeds[n] = out[n];
     if (part.residualOut) residual = out[part.residualOut];
   }
   return out.logits;
