@@ -61,6 +61,13 @@ export function contrastivePrompts(trait: TraitDataset, questions: QuestionSet, 
 
 export type PositionMode = 'last' | 'reply-prompt' | 'response';
 
+/** How the UI names each position mode. */
+export const POSITION_LABELS: Readonly<Record<PositionMode, string>> = {
+  last: 'prompt tokens',
+  'reply-prompt': 'prompt (assistant header)',
+  response: 'response tokens',
+};
+
 /** Every position mode, prompt-token ones first. */
 export const POSITION_MODES: readonly PositionMode[] = ['last', 'reply-prompt', 'response'];
 
