@@ -39,14 +39,38 @@ afterAll(async () => {
   await browser?.close();
 });
 
+// The built-in chats are ~140 tokens here (~2 s per prefill on SwiftShader under load): the exact
+// comparison uses short personas made of the planted model's word tokens and short questions.
+const SHORT_TRAIT = {
+  format: 'traitlab-trait/1' as const,
+  id: 'short-cheerful',
+  label: 'Short cheerful',
+  description: '',
+  high: 'cheerful',
+  low: 'gloomy',
+  pairs: [
+    { high: 'Be cheerful and happy.', low: 'Be gloomy and sad.' },
+    { high: 'Be sunny and bright.', low: 'Be bleak and grim.' },
+    { high: 'Be glad.', low: 'Be sad.' },
+    { high: 'Be merry.', low: 'Be grim.' },
+    { high: 'Be joyful.', low: 'Be bleak.' },
+  ],
+};
+const SHORT_QUESTIONS = {
+  format: 'traitlab-questions/1' as const,
+  version: 'short-1',
+  questions: ['Hi?', 'Why?', 'Cats?', 'Rain?', 'Tea?', 'Sea?', 'Sun?', 'Art?', 'Maps?', 'Jazz?'],
+  split: { extraction: [0, 2, 4, 6, 8], evaluation: [1, 3, 5, 7, 9] },
+};
+
 describe('response-token extraction on the planted-trait model', () => {
   const C = PLANTED.config;
   const P = PLANTED.layer;
   const KV = { heads: C.numKvHeads, dim: C.headDim };
   const REPLY = 6;
   const req: ExtractRequest = {
-    traits: ['planted-cheerful'],
-    traitsBaseUrl: '/traits/',
+    traits: [SHORT_TRAIT],
+    questions: SHORT_QUESTIONS,
     maxPairs: 2,
     maxQuestions: { extraction: 2, evaluation: 2 },
     cache: false,
@@ -109,12 +133,20 @@ describe('response-token extraction on the planted-trait model', () => {
 
     const acts = await cpuActivations(tapped, set, C.numLayers, C.hiddenSize, KV);
     checkAgainstCpu(t, cpuExtract(acts, 'mean-diff', C.numLayers, 100), C.numLayers);
-  });
+  }, 400_000);
 
-  it('both methods on the same prompts: per-layer separation and time (logged for the README)', async () => {
+  it('both methods on the built-in planted trait: per-layer separation and time (logged for the README)', async () => {
     const runs: Record<string, WireExtracted> = {};
     for (const positions of ['last', 'response'] as const) {
-      const r = await call('extract', { ...req, positions, responseTokens: 16, maxQuestions: { extraction: 3, evaluation: 3 } });
+      const r = await call('extract', {
+        traits: ['planted-cheerful'],
+        traitsBaseUrl: '/traits/',
+        maxPairs: 2,
+        maxQuestions: { extraction: 2, evaluation: 2 },
+        cache: false,
+        positions,
+        responseTokens: 8,
+      });
       expect(r.error).toBeNull();
       runs[positions] = r.traits[0];
       const t = r.traits[0];
@@ -125,5 +157,5 @@ describe('response-token extraction on the planted-trait model', () => {
     // The reply words carry the persona: the response vector separates held-out replies at the planted layer.
     expect(runs.response.separation.find((s) => s.layer === P)!.accuracy).toBe(1);
     expect(runs.response.elapsedMs).toBeGreaterThan(runs.last.elapsedMs);
-  });
+  }, 600_000);
 });
