@@ -190,6 +190,7 @@ describe('offline demo: planted-trait model and extraction', () => {
     const steered = await reply('Hi there');
     expect(meanScore(steered, 'planted-cheerful')).toBeGreaterThan(meanScore(plain, 'planted-cheerful') + 1);
     await page.screenshot({ path: `${ARTIFACTS}/app-extract-response.png`, fullPage: true });
+    await page.getByLabel('Extraction token positions').selectOption('last'); // later extractions: the default method again
   }, 500_000);
 
   it('rejects a corrupt or mismatched vector file with a clear message', async () => {
