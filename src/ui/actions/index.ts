@@ -26,7 +26,8 @@ import { applyBuiltinPreset, confirmPendingLoad, openLink, openPresetFile, prese
 import { watchDeviceLoss } from './recovery';
 import { load, probeDevice, reloadWithQ4 } from './session';
 import { pushSteering, setOrthogonal } from './steering';
-import { createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
+import { chooseTraitVector, createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
+import type { PositionMode } from '../../traits/prompts';
 import { exportVector, importVector, resolveImport, type ExportTarget } from './vectors';
 import { exportInventory, exportSweep, importItems, loadBuiltinItems, loadSweeps, measureReply, runInventory, runSweep, stopPsych } from './psych';
 import type { SweepResult } from '../../traits/psychometrics/sweep';
@@ -71,6 +72,8 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
       createCustom: (name: string, high: string, low: string) => createCustomTrait(ctx, name, high, low),
       removeCustom: (id: string) => removeCustomTrait(ctx, id),
       stop: () => stopExtraction(ctx),
+      /** Which extraction of a trait steering, readout, links and exports use. */
+      chooseVector: (traitId: string, positions: PositionMode) => chooseTraitVector(ctx, traitId, positions),
     },
     vectors: {
       importFile: (bytes: Uint8Array, fileName: string) => importVector(ctx, bytes, fileName),
