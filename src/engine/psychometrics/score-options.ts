@@ -5,8 +5,9 @@
  * Cost: the prompts run through a forward model with its own KV cache. Each prompt reuses the
  * longest token prefix it shares with the previous one (KvCache.reusable), the cache is cut back
  * to it and only the rest is run, so prompts that share an instruction (they arrive grouped)
- * prefill it once and then cost one short pass each. The softmax over the whole vocabulary is
- * taken here, in the worker, from the last-row logits; only one probability per option leaves.
+ * prefill it once and then cost one short pass each. Each pass returns only the option
+ * probabilities of the full-vocabulary softmax (option-pass.ts: on WebGPU a kernel reduces the
+ * logits row and 8 + 4k bytes are read back; on the WASM EP labelProbabilities below).
  */
 import type { ChatTokenizer } from '../hub/tokenizer';
 import type { KvCache } from '../runtime/kv-cache';
@@ -18,8 +19,10 @@ export class LabelTokenError extends Error {
 
 export interface ScoringHost {
   tokenizer: ChatTokenizer;
-  /** A forward model whose cache nobody else uses (cleared by the caller afterwards). */
-  forward: { readonly cache: KvCache; forward(tokens: number[]): Promise<Float32Array> };
+  /** The KV cache of the forward the option passes run through (nobody else uses it; cleared by the caller afterwards). */
+  cache: KvCache;
+  /** Runs `tokens` after the cache and returns p(id) for each id under the full-vocabulary softmax at the last position. */
+  optionPass(tokens: number[], ids: readonly number[]): Promise<number[]>;
   contextLength: number;
 }
 
@@ -83,7 +86,7 @@ export function abortError(): Error {
 
 export async function scoreOptions(host: ScoringHost, prompts: readonly OptionPrompt[], opts: ScoreOptions = {}): Promise<ScoreOptionsResult> {
   const started = performance.now();
-  const { tokenizer: tok, forward } = host;
+  const { tokenizer: tok, cache } = host;
   const scores: OptionScore[] = [];
   let tokensRun = 0;
   let forwardMs = 0;
@@ -96,10 +99,10 @@ export async function scoreOptions(host: ScoringHost, prompts: readonly OptionPr
       throw new Error(`prompt ${i + 1} is ${tokens.length} tokens but this model's context holds ${host.contextLength}; shorten the item or the persona.`);
     }
     const labels = resolveLabels(tok, promptText, tokens, p.labels, p.labelSpace);
-    const reuse = forward.cache.reusable(tokens);
-    forward.cache.truncate(reuse);
+    const reuse = cache.reusable(tokens);
+    cache.truncate(reuse);
     const t0 = performance.now();
-    const logits = await forward.forward(tokens.slice(reuse)); // [vocab], last position
+    const probs = await host.optionPass(tokens.slice(reuse), labels.ids);
     forwardMs += performance.now() - t0;
     tokensRun += tokens.length - reuse;
     scores.push({
@@ -108,7 +111,7 @@ export async function scoreOptions(host: ScoringHost, prompts: readonly OptionPr
       reusedTokens: reuse,
       labelTexts: labels.texts,
       labelTokenIds: labels.ids,
-      probs: labelProbabilities(logits, labels.ids),
+      probs,
     });
     opts.onProgress?.(i + 1, prompts.length);
   }
