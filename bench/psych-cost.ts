@@ -60,7 +60,8 @@ try {
     counts: { blockingReads: number; readbackBytes: number };
   };
   let last: Counted | null = null;
-  const inventory = async () => {
+  const inventory = async (cold = false) => {
+    if (cold) await h('forgetPrompts');
     const t0 = performance.now();
     const r = await h<Counted>('scoreOptionsCounted', prompts, 'current');
     last = r;
@@ -71,15 +72,19 @@ try {
       promptTokens: r.result.scores.reduce((a, s) => a + s.promptTokens, 0),
     };
   };
+  console.error(`[psych] ${prompts.length} prompts; warm-up`);
   await inventory(); // warm-up: shader compilation for every pass length
   const inv: number[] = [];
+  const invCold: number[] = [];
   const invForward: number[] = [];
   const bare: number[] = [];
   const row: number[] = [];
   const full: number[] = [];
+  const cpuWork: { encodeMs: number; labelsMs: number }[] = [];
   let tokens = { tokensRun: 0, promptTokens: 0 };
   for (let r = 0; r < reps; r++) {
     console.error(`[psych] rep ${r + 1}/${reps}`);
+    invCold.push((await inventory(true)).ms);
     const a = await inventory();
     tokens = a;
     inv.push(a.ms);
@@ -87,6 +92,7 @@ try {
     bare.push(await h<number>('timeForwards', prompts, true, 'sync'));
     row.push(await h<number>('timeForwards', prompts, true, 'row'));
     full.push(await h<number>('timeForwards', prompts, false, 'sync'));
+    cpuWork.push(await h<{ encodeMs: number; labelsMs: number }>('timeTokenizing', prompts));
   }
   // One sweep step: inventory + probe reply + re-read + judge.
   const t0 = performance.now();
@@ -97,6 +103,7 @@ try {
   const stepMs = performance.now() - t0;
   const median = (x: number[]) => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)];
   const ratio = median(inv) / median(bare);
+  const ratioCold = median(invCold) / median(bare);
   const counted = last as Counted | null;
   if (!counted) throw new Error('no inventory run');
   const K = Math.max(...counted.result.scores.map((s) => s.labelTexts.length));
@@ -114,11 +121,14 @@ try {
         tokens_run_with_prefix_sharing: tokens.tokensRun,
         reps,
         inventory_ms: inv.map((x) => +x.toFixed(0)),
+        inventory_first_time_ms: invCold.map((x) => +x.toFixed(0)),
         inventory_inside_option_passes_ms: invForward.map((x) => +x.toFixed(0)),
+        inventory_cpu_work_ms: cpuWork.map((w) => ({ chat_text_and_encode: +w.encodeMs.toFixed(1), label_resolution: +w.labelsMs.toFixed(1) })),
         bare_forwards_same_tokens_ms: bare.map((x) => +x.toFixed(0)),
         bare_forwards_reading_the_logits_row_ms: row.map((x) => +x.toFixed(0)),
         full_prompts_no_sharing_ms: full.map((x) => +x.toFixed(0)),
         ratio_inventory_vs_bare: +ratio.toFixed(3),
+        ratio_first_time_inventory_vs_bare: +ratioCold.toFixed(3),
         ratio_row_readback_vs_bare: +(median(row) / median(bare)).toFixed(3),
         ratio_full_prompts_vs_bare: +(median(full) / median(bare)).toFixed(3),
         readback_per_item: {
@@ -132,6 +142,7 @@ try {
         sweep_step_ms: +stepMs.toFixed(0),
         target: 1.2,
         met: ratio <= 1.2,
+        met_first_time: ratioCold <= 1.2,
         readback_met: counted.counts.readbackBytes <= prompts.length * (64 + 4 * K),
       },
       null,

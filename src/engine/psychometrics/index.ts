@@ -15,7 +15,7 @@ import { ReadAllInterventor, type CutReadout } from './reread';
 import { GpuOptionReader, optionPass } from './option-pass';
 import { scoreOptions } from './score-options';
 
-export { LabelTokenError, labelProbabilities, resolveLabels } from './score-options';
+export { forgetPrepared, LabelTokenError, labelProbabilities, preparePrompt, resolveLabels } from './score-options';
 
 /** The GPUDevice on WebGPU, null on the WASM EP. */
 async function deviceOf(m: LoadedModel): Promise<GPUDevice | null> {

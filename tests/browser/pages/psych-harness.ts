@@ -15,7 +15,7 @@ import type { TraitSetting } from '../../../src/steering/plan';
 configureOrt('/ort/');
 const { Engine } = await import('../../../src/engine/engine');
 const { loadModel } = await import('../../../src/engine/load-model');
-const { privateForward, labelProbabilities } = await import('../../../src/engine/psychometrics');
+const { privateForward, labelProbabilities, resolveLabels, forgetPrepared } = await import('../../../src/engine/psychometrics');
 const { ort } = await import('../../../src/engine/runtime/ort');
 const { ortDevice } = await import('../../../src/engine/runtime/gpu-backend');
 const counters = await import('../../support/gpu-counters');
@@ -48,6 +48,10 @@ const harness = {
   },
   async scoreOptions(prompts: OptionPrompt[], steering: 'current' | 'off'): Promise<ScoreOptionsResult> {
     return engine.scoreOptions({ prompts, steering }, () => undefined);
+  },
+  /** Forget the prompts the engine has tokenized (the next inventory runs as the first one). */
+  forgetPrompts() {
+    forgetPrepared(model().tokenizer);
   },
   /** scoreOptions with the WebGPU work it did: counts over the whole call (every caller's mapAsync, ORT's too). */
   async scoreOptionsCounted(prompts: OptionPrompt[], steering: 'current' | 'off') {
@@ -122,6 +126,17 @@ const harness = {
     logits?.destroy();
     staging?.destroy();
     return ms;
+  },
+  /** Benchmark breakdown: the CPU work of scoreOptions alone, for the same prompts (chat text + encode; label resolution). */
+  timeTokenizing(prompts: OptionPrompt[]): { encodeMs: number; labelsMs: number } {
+    const tok = model().tokenizer;
+    let t0 = performance.now();
+    const texts = prompts.map((p) => tok.chatText(p.messages) + p.answerPrefix);
+    const lists = texts.map((t) => tok.encode(t));
+    const encodeMs = performance.now() - t0;
+    t0 = performance.now();
+    prompts.forEach((p, i) => resolveLabels(tok, texts[i], lists[i], p.labels, p.labelSpace));
+    return { encodeMs, labelsMs: performance.now() - t0 };
   },
   /** Tokens now in the chat's KV cache (the measurement paths must leave it alone). */
   chatCacheTokens(): number[] {
