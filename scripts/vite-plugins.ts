@@ -37,8 +37,12 @@ export function selfHostedOrt(): Plugin {
         createReadStream(join(ORT_DIST, m[1])).pipe(res);
       });
     },
-    generateBundle() {
+    generateBundle(_options, bundle) {
       for (const f of ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ORT_DIST, f)) });
+      // ORT's bundle names its wasm with `new URL(…, import.meta.url)` as a fallback for when no
+      // wasmPaths is set; configureOrt always sets it (to ort/ above), so Vite's hashed copy of
+      // the same 27 MB file would only double the site. Drop it.
+      for (const name of Object.keys(bundle)) if (/^assets\/ort-wasm[^/]*\.wasm$/.test(name)) delete bundle[name];
     },
   };
 }

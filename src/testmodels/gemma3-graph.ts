@@ -17,7 +17,6 @@
  * - float16 builds (to-float16.ts) get a Clip on every Add_1 output, like the re-uploaded files.
  */
 import { DataType, type Model } from '../engine/onnx/proto';
-import { valueInfo } from '../engine/onnx/build';
 import type { TestModelConfig } from './config';
 import { GraphBuilder } from './graph-builder';
 import type { BuildOptions } from './optimum-graph';
@@ -59,22 +58,7 @@ export function buildGemma3Model(cfg: TestModelConfig, opts: BuildOptions): Mode
   const { hiddenSize: H, numHeads: NH, numKvHeads: KVH, headDim: HD, vocabSize: V, numLayers: L } = cfg;
   const eps = { float: cfg.rmsNormEps };
 
-  g.inputs.push(
-    valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
-    valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
-    valueInfo('position_ids', DataType.INT64, ['batch_size', 'sequence_length']),
-  );
-  for (let i = 0; i < L; i++) {
-    for (const kv of ['key', 'value']) {
-      g.inputs.push(valueInfo(`past_key_values.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'past_sequence_length', HD]));
-    }
-  }
-  g.outputs.push(valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]));
-  for (let i = 0; i < L; i++) {
-    for (const kv of ['key', 'value']) {
-      g.outputs.push(valueInfo(`present.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'total_sequence_length', HD]));
-    }
-  }
+  g.decoderIo(cfg, { positionIds: true });
 
   // Mask → ReduceSum (per layer below: seqlens_k) and total_seq_len.
   const sum = g.op1('ReduceSum', '/model/ReduceSum', ['attention_mask', g.i64([1])], { keepdims: 0 });

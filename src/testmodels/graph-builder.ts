@@ -3,7 +3,8 @@
  * constants, and weight initializers that are either inline (raw_data) or appended to an
  * external-data file through an `ExternalDataSink`.
  */
-import { floatTensor, int64Tensor, node, uint8Tensor, type AttrValue } from '../engine/onnx/build';
+import { floatTensor, int64Tensor, node, uint8Tensor, valueInfo, type AttrValue } from '../engine/onnx/build';
+import type { TestModelConfig } from './config';
 import { DataType, type Model, type Node, type Tensor, type ValueInfo } from '../engine/onnx/proto';
 import { quantizeQ4 } from './quant-q4';
 import { transpose } from './weights';
@@ -66,6 +67,26 @@ export class GraphBuilder {
     /** How op outputs are named: Optimum `${node}_output_${k}`, model builder `${node}/output_${k}`. */
     private readonly outputName: (nodeName: string, k: number) => string = (n, k) => `${n}_output_${k}`,
   ) {}
+
+  /**
+   * The decoder inputs and outputs every exporter declares: input_ids, attention_mask (and
+   * position_ids where the graph takes them), past_key_values.N.key/value → logits, present.N.*.
+   */
+  decoderIo(cfg: TestModelConfig, opts: { positionIds: boolean }): void {
+    const { numKvHeads: KVH, headDim: HD, vocabSize: V, numLayers: L } = cfg;
+    this.inputs.push(
+      valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
+      valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
+    );
+    if (opts.positionIds) this.inputs.push(valueInfo('position_ids', DataType.INT64, ['batch_size', 'sequence_length']));
+    this.outputs.push(valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]));
+    for (let i = 0; i < L; i++) {
+      for (const kv of ['key', 'value']) {
+        this.inputs.push(valueInfo(`past_key_values.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'past_sequence_length', HD]));
+        this.outputs.push(valueInfo(`present.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'total_sequence_length', HD]));
+      }
+    }
+  }
 
   /** Add a node; `outputs` defaults to one auto-named output. Returns its output names. */
   op(

@@ -4,7 +4,6 @@
  * inside (cos/sin caches), seqlens_k / total_seq_len computed from attention_mask.
  */
 import { DataType, type Model } from '../engine/onnx/proto';
-import { valueInfo } from '../engine/onnx/build';
 import type { TestModelConfig } from './config';
 import { GraphBuilder } from './graph-builder';
 import type { BuildOptions } from './optimum-graph';
@@ -34,21 +33,7 @@ export function buildModelBuilderModel(cfg: TestModelConfig, opts: BuildOptions)
   const { hiddenSize: H, numHeads: NH, numKvHeads: KVH, headDim: HD, vocabSize: V, numLayers: L } = cfg;
   const eps = { float: cfg.rmsNormEps };
 
-  g.inputs.push(
-    valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
-    valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
-  );
-  for (let i = 0; i < L; i++) {
-    for (const kv of ['key', 'value']) {
-      g.inputs.push(valueInfo(`past_key_values.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'past_sequence_length', HD]));
-    }
-  }
-  g.outputs.push(valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]));
-  for (let i = 0; i < L; i++) {
-    for (const kv of ['key', 'value']) {
-      g.outputs.push(valueInfo(`present.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'total_sequence_length', HD]));
-    }
-  }
+  g.decoderIo(cfg, { positionIds: false });
 
   // Attention-mask subgraph → seqlens_k (int32 [batch]) and total_seq_len (int32 scalar).
   const m = '/model/attn_mask_reformat/attn_mask_subgraph';

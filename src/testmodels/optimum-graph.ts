@@ -5,7 +5,6 @@
  * named /model/layers.{i}/Add and /model/layers.{i}/Add_1.
  */
 import { DataType, type Model } from '../engine/onnx/proto';
-import { valueInfo } from '../engine/onnx/build';
 import type { TestModelConfig } from './config';
 import { GraphBuilder, type ExternalDataSink, type WeightFormat } from './graph-builder';
 import { embedWeight, invFreq, linearShape, linearWeight, normWeight, transpose, type LinearName } from './weights';
@@ -61,22 +60,7 @@ export function buildOptimumModel(cfg: TestModelConfig, opts: BuildOptions): Mod
   const half = HD / 2;
   const nRep = NH / KVH;
 
-  g.inputs.push(
-    valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
-    valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
-    valueInfo('position_ids', DataType.INT64, ['batch_size', 'sequence_length']),
-  );
-  for (let i = 0; i < L; i++) {
-    for (const kv of ['key', 'value']) {
-      g.inputs.push(valueInfo(`past_key_values.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'past_sequence_length', HD]));
-    }
-  }
-  g.outputs.push(valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]));
-  for (let i = 0; i < L; i++) {
-    for (const kv of ['key', 'value']) {
-      g.outputs.push(valueInfo(`present.${i}.${kv}`, DataType.FLOAT, ['batch_size', KVH, 'total_sequence_length', HD]));
-    }
-  }
+  g.decoderIo(cfg, { positionIds: true });
 
   // Embedding (the same matrix, transposed, is the lm_head below).
   const embed = W.embed(cfg);

@@ -31,7 +31,7 @@ export async function compare(ctx: ActionContext, prompt: string): Promise<void>
     ctx.compareStopped = false;
     await run('unsteered', unsteeredSettings(steered));
     if (!ctx.compareStopped) await run('steered', steered);
-    if (ctx.compareStopped) state(ctx).compareFailed('Compare stopped.');
+    if (ctx.compareStopped) state(ctx).compareStopped();
     else {
       state(ctx).compareDone();
       state(ctx).dismissStaleAlerts();

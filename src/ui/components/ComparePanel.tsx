@@ -82,6 +82,11 @@ export function ComparePanel({ actions }: { actions: Actions }) {
         Same prompt and seed ({seed}), the KV cache reset before each run; the current system prompt and sampling settings are used. Both charts share one
         y-scale.
       </p>
+      {status === 'stopped' && (
+        <p className="notice" role="status">
+          Compare stopped: what ran so far is shown below. Press Compare to run it again.
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}

@@ -10,7 +10,8 @@ export interface CompareRun {
 }
 
 export interface CompareSlice {
-  compareStatus: 'idle' | 'running' | 'done' | 'error';
+  /** 'stopped': the user stopped it (a notice, not an error; what ran so far is kept). */
+  compareStatus: 'idle' | 'running' | 'done' | 'stopped' | 'error';
   comparePrompt: string;
   /** Side being generated while running. */
   comparePhase: CompareSide | null;
@@ -21,6 +22,7 @@ export interface CompareSlice {
   compareAppend(side: CompareSide, batch: TokenPoint[]): void;
   compareDone(): void;
   compareFailed(message: string): void;
+  compareStopped(): void;
   compareCleared(): void;
 }
 
@@ -42,5 +44,6 @@ export const createCompareSlice: StateCreator<AppState, [], [], CompareSlice> = 
   },
   compareDone: () => set({ compareStatus: 'done', comparePhase: null }),
   compareFailed: (compareError) => set({ compareStatus: 'error', comparePhase: null, compareError }),
+  compareStopped: () => set({ compareStatus: 'stopped', comparePhase: null, compareError: null }),
   compareCleared: () => set({ compareStatus: 'idle', comparePhase: null, compareRuns: empty(), compareError: null }),
 });

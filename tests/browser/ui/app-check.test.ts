@@ -1,5 +1,5 @@
 /**
- * "Check this model" in the app (dev server, engine worker, IndexedDB): the check runs after the
+ * "Check this model" in the app (the built site, engine worker, IndexedDB): the check runs after the
  * first load and its report (numbers and thresholds) is shown in the Model panel and exports as
  * JSON; the button runs it again; a failed report for the model (planted in the worker's report
  * cache) keeps steering off with a message naming the failed check until a passing run.
@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../../src/protocol/check';
-import { baseUrl, launchBrowser, type BrowserHandle } from '../../support/browser';
+import { launchBrowser, type BrowserHandle } from '../../support/browser';
+import { startSite, type Site } from '../../support/site';
 
+let site: Site;
 let browser: BrowserHandle;
 let page: Page;
 
@@ -32,16 +34,18 @@ const waitChecked = () =>
   );
 
 beforeAll(async () => {
+  site = await startSite();
   browser = await launchBrowser();
   page = await browser.context.newPage();
-  await page.goto(baseUrl() + '/');
+  await page.goto(site.url);
 });
 afterAll(async () => {
   await browser?.close();
+  await site?.close();
 });
 
 async function loadTiny(): Promise<void> {
-  await page.getByLabel('Hub id or folder URL').fill(`${baseUrl()}/local-models/traitlab/tiny-llama/`);
+  await page.getByLabel('Hub id or folder URL').fill(site.modelUrl('traitlab/tiny-llama'));
   await page.getByRole('button', { name: 'Load', exact: true }).click();
   await page.getByTestId('load-progress').waitFor({ timeout: 60_000 });
   await waitChecked();

@@ -1,5 +1,5 @@
 /**
- * The measurement features end to end in the app on the planted model: item import (bad files
+ * The measurement features end to end in the built app (static site) on the planted model: item import (bad files
  * get a clear message), the inventory run and its CSV export — whose prompts reproduce its
  * probabilities in onnxruntime-node — the behaviour measures under a reply, and a short
  * dose-response sweep with its chart, cross-trait matrix and illusion reading.
@@ -13,7 +13,8 @@ import { parseResultsCsv, type ResultRow } from '../../../src/traits/psychometri
 import { PLANTED } from '../../../src/testmodels';
 import { ensureTestModels } from '../../../src/testmodels/write-hub-folder';
 import { writeControlVector } from '../../../src/traits/gguf';
-import { baseUrl, launchBrowser, type BrowserHandle } from '../../support/browser';
+import { launchBrowser, type BrowserHandle } from '../../support/browser';
+import { startSite, type Site } from '../../support/site';
 import { encodeText, lastLogits, nodeTokenizer, referenceSession, refLabelId, refProbs } from '../../support/option-reference';
 
 const MODELS_DIR = '.models';
@@ -22,6 +23,7 @@ const REF = { numLayers: C.numLayers, kvHeads: C.numKvHeads, headDim: C.headDim 
 const LABEL = 'Cheerful (planted test trait)';
 const TRAIT = 'planted-cheerful';
 
+let site: Site;
 let browser: BrowserHandle;
 let page: Page;
 let tok: PreTrainedTokenizer;
@@ -48,11 +50,12 @@ beforeAll(async () => {
   const res = await ensureTestModels(MODELS_DIR);
   modelBytes = new Uint8Array(readFileSync(join(res.folders[PLANTED.modelId], 'onnx', 'model.onnx')));
   tok = await nodeTokenizer(MODELS_DIR, PLANTED.modelId);
+  site = await startSite();
   browser = await launchBrowser();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1400, height: 1000 });
   page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`));
-  await page.goto(baseUrl() + '/');
+  await page.goto(site.url);
   await page.getByTestId('device').filter({ hasText: 'WebGPU' }).waitFor({ timeout: 60_000 });
   await page.getByLabel('Model catalog').selectOption({ label: 'Planted-trait demo (offline, tiny) · fp32 ≈ 1.3 MB' });
   await page.getByLabel('Steering layers').fill('2');
@@ -73,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await site?.close();
 });
 
 describe('measurement in the app (planted model)', () => {

@@ -16,7 +16,7 @@ import { presetOf } from '../../../src/ui/store/preset-slice';
 import { traitsForModel } from '../../../src/ui/store/steering-slice';
 import { engineSettings, unsteeredSettings, vectorsFor } from '../../../src/ui/actions/trait-vectors';
 import type { ModelInfo } from '../../../src/protocol/messages';
-import type { DeviceInfo } from '../../../src/shared/device';
+import { DEVICE, INFO } from '../../support/fake-engine';
 
 const INDEX: TraitIndexEntry[] = [
   { id: 'openness', label: 'Openness', file: 'openness.json' },
@@ -26,32 +26,8 @@ const INDEX: TraitIndexEntry[] = [
   { id: 'planted-cheerful', label: 'Cheerful', file: 'planted-cheerful.json', onlyForModel: 'traitlab/planted-cheerful' },
 ];
 
-const device: DeviceInfo = { webgpu: true, shaderF16: false, adapter: 'test', limits: { maxBufferSize: 256 << 20 } };
-const info: ModelInfo = {
-  model: 'm',
-  modelType: 'llama',
-  dtype: 'q4',
-  style: 'optimum',
-  structure: {
-    exporter: 'optimum',
-    attention: 'decomposed',
-    embedding: 'Gather',
-    embeddingScaled: false,
-    residualOps: 'add',
-    writesPerBlock: 2,
-    residualType: 'float32',
-    tiedLmHead: false,
-    cutTensors: { 1: '/model/layers.1/Add_1_output_0', 2: '/model/layers.2/Add_1_output_0' },
-  },
-  numLayers: 4,
-  hidden: 8,
-  vocabSize: 10,
-  contextLength: 64,
-  cutLayers: [1, 2],
-  typicalNorm: { 1: 2, 2: 4 },
-  device,
-  loadMs: 1,
-};
+const device = DEVICE;
+const info: ModelInfo = { ...INFO, model: 'm', device: { ...DEVICE, adapter: 'test' } };
 
 function fresh() {
   const store = createAppStore();

@@ -52,8 +52,8 @@ describe('compare actions', () => {
     await actions.compare.stop();
     await run;
     expect(engine.of('generate')).toHaveLength(1);
-    expect(state().compareStatus).toBe('error');
-    expect(state().compareError).toBe('Compare stopped.');
+    expect(state().compareStatus).toBe('stopped');
+    expect(state().compareError).toBeNull();
   });
 
   it('an engine error becomes the compare message and the steering is still restored', async () => {
