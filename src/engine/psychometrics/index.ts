@@ -27,6 +27,13 @@ export async function privateForward(m: LoadedModel, interventor: Interventor | 
   return new ModelForward(m.chain, interventor, m.kv, await deviceOf(m), prefillChunk(m.info.structure, m.ep));
 }
 
+/** true when the chain's logits output is [batch, 1, vocab] (keepLastTokenLogits found the LM head). */
+function lastRowOnly(m: LoadedModel): boolean {
+  const sessions = m.chain.sessions;
+  const meta = sessions[sessions.length - 1].outputMetadata.find((o) => o.name === 'logits');
+  return !!meta && meta.isTensor && meta.shape.length === 3 && meta.shape[1] === 1;
+}
+
 /** How the chain's logits output lies in a GPU buffer (its row width and element type). */
 function logitsLayout(m: LoadedModel): LogitsLayout {
   const info = m.chain.logitsInfo();
@@ -43,7 +50,7 @@ export async function measureOptions(
   const device = await deviceOf(m);
   const reader = device ? new GpuOptionReader(device, logitsLayout(m)) : null;
   try {
-    const host = { tokenizer: m.tokenizer, cache: forward.cache, optionPass: optionPass(forward, reader), contextLength: m.info.contextLength };
+    const host = { tokenizer: m.tokenizer, cache: forward.cache, optionPass: optionPass(forward, reader, lastRowOnly(m)), contextLength: m.info.contextLength };
     const result = await scoreOptions(host, request.prompts, { onProgress: (done, total) => onProgress({ done, total }), shouldStop });
     return { ...result, readbackBytes: reader?.stats.readbackBytes ?? 0 };
   } finally {

@@ -78,9 +78,15 @@ export interface LastLogitsForward {
 
 /**
  * The option pass over `forward`: GPU logits go through `reader`, CPU logits (WASM EP) through
- * labelProbabilities. `reader` null: the CPU path only.
+ * labelProbabilities. `reader` null: the CPU path only. `bindLogits`: the graph outputs the
+ * last position only, so the reader's [1, 1, vocab] buffer can be bound as its logits output
+ * (else the kernel reads the last row of ORT's own output).
  */
-export function optionPass(forward: LastLogitsForward, reader: GpuOptionReader | null): (tokens: number[], ids: readonly number[]) => Promise<number[]> {
+export function optionPass(
+  forward: LastLogitsForward,
+  reader: GpuOptionReader | null,
+  bindLogits = true,
+): (tokens: number[], ids: readonly number[]) => Promise<number[]> {
   return (tokens, ids) => {
     if (ids.length > OPTION_K_MAX) throw new LabelTokenError(`${ids.length} options are more than the ${OPTION_K_MAX} one item may have`);
     return forward.forwardLast(
@@ -99,7 +105,7 @@ export function optionPass(forward: LastLogitsForward, reader: GpuOptionReader |
         }
         return reader.probabilities(logits.gpu, logits.row, ids);
       },
-      reader?.logitsOutput ?? null,
+      bindLogits ? (reader?.logitsOutput ?? null) : null,
     );
   };
 }

@@ -115,17 +115,18 @@ describe('engine measurement paths on the planted model', () => {
     await steer(-0.05);
     const cells = inventoryCells(items.slice(0, 2), [mood], ORDERS, null);
     const prompts = cells.map((c) => c.prompt);
-    const { result, counts } = await call<{ result: ScoreOptionsResult; counts: { blockingReads: number; readbackBytes: number; sessionRuns: number } }>(
-      'scoreOptionsCounted',
-      prompts,
-      'current',
-    );
+    const { result, counts, logitsShape } = await call<{
+      result: ScoreOptionsResult;
+      counts: { blockingReads: number; readbackBytes: number; sessionRuns: number };
+      logitsShape: (number | string)[] | null;
+    }>('scoreOptionsCounted', prompts, 'current');
     const K = prompts[0].labels.length;
     const expected = prompts.reduce((a, p) => a + 4 * (2 + p.labels.length), 0);
     console.log(
       `option passes: ${prompts.length}, K ${K}, vocab ${C.vocabSize}; counted ${JSON.stringify(counts)}; engine readbackBytes ${result.readbackBytes}`,
     );
     expect(result.readbackBytes).toBe(expected);
+    expect(logitsShape?.[1], 'the cut graph outputs the last position only (the option reader binds its buffer)').toBe(1);
     // Every mapAsync of the whole call (ORT's included): one per pass, a few dozen bytes each.
     expect(counts.blockingReads).toBe(prompts.length);
     expect(counts.readbackBytes).toBeLessThanOrEqual(prompts.length * (64 + 4 * K));

@@ -57,7 +57,11 @@ const harness = {
   async scoreOptionsCounted(prompts: OptionPrompt[], steering: 'current' | 'off') {
     const before = counters.snapshot();
     const result = await engine.scoreOptions({ prompts, steering }, () => undefined);
-    return { result, counts: counters.diff(counters.snapshot(), before) };
+    const counts = counters.diff(counters.snapshot(), before);
+    const sessions = model().chain.sessions;
+    const meta = sessions[sessions.length - 1].outputMetadata.find((o) => o.name === 'logits');
+    // [batch, 1, vocab]: the option pass binds its own [1, 1, vocab] buffer as the output.
+    return { result, counts, logitsShape: meta && meta.isTensor ? meta.shape : null };
   },
   /**
    * The CPU path of the same prompts: the same passes as scoreOptions (prefix shared through the
