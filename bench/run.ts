@@ -132,6 +132,15 @@ function meanCounts(xs: RunResult['perToken'][]): Counts | null {
   return out;
 }
 
+/** Where a decode step's time goes: inside session.run, awaiting maps, and the rest (ours: feeds, kernels, sampling, streaming). */
+function breakdown(counts: Counts | null, stepMs: number) {
+  if (!counts) return {};
+  const rest = stepMs - counts.runMs - counts.mapWaitMs;
+  return {
+    decode_breakdown_ms: { step: round(stepMs, 2), session_run: counts.runMs, map_wait: counts.mapWaitMs, other_waits: counts.otherWaitMs, rest: round(rest, 2) },
+  };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -228,7 +237,19 @@ async function main(): Promise<void> {
       order.push(seq);
       for (const w of seq) {
         if (process.env.BENCH_TRACE && rep === args.reps) await call(page, 'trace', true);
+        // BENCH_PROFILE=b (or a, c, ab...): a V8 CPU profile of that config's last rep, to bench/.profile-<w>.cpuprofile.
+        const profile = rep === args.reps && (process.env.BENCH_PROFILE ?? '').includes(w) ? await context.newCDPSession(page) : null;
+        if (profile) {
+          await profile.send('Profiler.enable');
+          await profile.send('Profiler.setSamplingInterval', { interval: 250 });
+          await profile.send('Profiler.start');
+        }
         const r = await call(page, 'run', w, prompt, rep === 0 ? args.warmupTokens : args.tokens);
+        if (profile) {
+          const { profile: data } = await profile.send('Profiler.stop');
+          writeFileSync(`bench/.profile-${w}.cpuprofile`, JSON.stringify(data));
+          progress(`wrote bench/.profile-${w}.cpuprofile`);
+        }
         await call(page, 'trace', false);
         progress(
           `${rep === 0 ? 'warm-up' : `rep ${rep}`} (${w}): prefill ${r.ttftMs.toFixed(0)} ms, ${r.generated} tokens, decode ${(r.decodeSpanMs / Math.max(1, r.generated - 1)).toFixed(0)} ms/token`,
@@ -247,6 +268,7 @@ async function main(): Promise<void> {
         prefill_ms_median: round(median(rs.map((r) => r.ttftMs)), 1),
         decode_ms_per_token_median: round(median(rs.map((r) => r.decodeSpanMs / (r.generated - 1))), 1),
         perToken: meanCounts(rs.map((r) => r.perToken)),
+        ...breakdown(meanCounts(rs.map((r) => r.perToken)), median(rs.map((r) => r.decodeSpanMs / (r.generated - 1)))),
         ...(rs.some((r) => r.samplingFallbacks !== undefined) ? { sampling_fallbacks: rs.reduce((n, r) => n + (r.samplingFallbacks ?? 0), 0) } : {}),
         per_rep: rs.map((r, i) => ({
           prefill_tokens_per_s: round(prefill[i]),
@@ -345,7 +367,7 @@ async function main(): Promise<void> {
         aggregation: 'median over repetitions; the order of (a), (b), (c) rotates every repetition; one warm-up repetition of each is excluded.',
         same_prompt: 'the same chat-template token ids for all three',
         perToken:
-          'bench/page/gpu-counters.ts wraps GPUDevice.createBuffer, GPUQueue.submit, GPUBuffer.mapAsync(READ) and InferenceSession.run for every caller on the page (ours, ORT, transformers.js); a snapshot at each generated token; mean over the decode steps after the first (steps 2..n-1), then the mean over repetitions. blockingReads = awaited GPU-to-CPU maps, readbackBytes = bytes they cover.',
+          'bench/page/gpu-counters.ts wraps GPUDevice.createBuffer, GPUQueue.submit, GPUBuffer.mapAsync(READ) and InferenceSession.run for every caller on the page (ours, ORT, transformers.js); a snapshot at each generated token; mean over the decode steps after the first (steps 2..n-1), then the mean over repetitions. blockingReads = awaited GPU-to-CPU maps, readbackBytes = bytes they cover. runMs/mapWaitMs: wall time inside session.run and awaiting mapAsync(READ) (they may overlap when ORT maps inside a run); decode_breakdown_ms.rest = the median step time less both (per-token means, so the parts need not add up exactly); otherWaits/otherWaitMs: other awaited GPU round trips (mapAsync(WRITE), popErrorScope, onSubmittedWorkDone), which may lie inside session.run.',
       },
       host_load_average: {
         start: loadStart.map((x) => round(x, 2)),

@@ -2,7 +2,8 @@
 //
 // Computes out[call.outIndex] = argmax_i x_i over i < call.vocab, where x_i is logit
 // call.rowOffset + i; ties go to the smallest i, like the CPU argmax (it keeps the first
-// maximum). A NaN never wins a comparison (results with NaN logits are unspecified).
+// maximum). A row holding any NaN or ±Infinity (f16 overflow) gives NONE = 0xffffffff instead,
+// which the caller turns into its non-finite error (never a token).
 //
 // Constants from argmax-pass.ts (buildWgsl placeholders):
 //   WG  : u32   invocations of the one workgroup (SAMPLE_WG = 256, a power of two)
@@ -15,7 +16,9 @@
 //
 // Dispatch: (1, 1, 1). Invocation l scans i = l, l + WG, l + 2 WG, ... keeping its best
 // (value, index); a shared-memory tree reduction over WG pairs then picks the overall best
-// (larger value, or equal value and smaller index). No floating-point arithmetic is done,
+// (larger value, or equal value and smaller index); an invocation that meets a non-finite
+// value (all exponent bits set, tested on the raw bits) sets a workgroup flag, and then
+// invocation 0 writes NONE. No floating-point arithmetic is done,
 // so the result is exactly the CPU argmax of the same values.
 
 const WG: u32 = {{WG}}u;
@@ -34,6 +37,7 @@ struct Call {
 
 var<workgroup> bestV: array<f32, WG>;
 var<workgroup> bestI: array<u32, WG>;
+var<workgroup> nonFinite: atomic<u32>; // zero at dispatch start (WGSL zero-initialises workgroup memory)
 
 const NONE: u32 = 0xffffffffu;
 
@@ -44,6 +48,16 @@ fn logit(i: u32) -> f32 {
     return select(pair.x, pair.y, (j & 1u) == 1u);
   }
   return bitcast<f32>(logits[j]);
+}
+
+// true when logit i is NaN or ±Infinity (exponent bits all set), read from its raw bits.
+fn isNonFinite(i: u32) -> bool {
+  let j = call.rowOffset + i;
+  if (F16) {
+    let half = (logits[j >> 1u] >> (16u * (j & 1u))) & 0xffffu;
+    return (half & 0x7c00u) == 0x7c00u;
+  }
+  return (logits[j] & 0x7f800000u) == 0x7f800000u;
 }
 
 // true when (v, i) beats (bv, bi): larger value, or equal value and smaller index.
@@ -62,6 +76,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var bv = 0.0;
   var bi = NONE;
   for (var i: u32 = lid; i < call.vocab; i = i + WG) {
+    if (isNonFinite(i)) {
+      atomicOr(&nonFinite, 1u);
+    }
     let v = logit(i);
     if (bi == NONE || v > bv) {
       bv = v;
@@ -83,6 +100,6 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     workgroupBarrier();
   }
   if (lid == 0u) {
-    out[call.outIndex] = bestI[0];
+    out[call.outIndex] = select(bestI[0], NONE, atomicLoad(&nonFinite) != 0u);
   }
 }

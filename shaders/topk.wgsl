@@ -7,7 +7,8 @@
 // scores here are approximate — within a few ulp — and the caller certifies the result),
 // then selects the `pick` largest scores (ties: smaller index first) and writes the first
 // `emit` = pick - 1 of them (or all `pick` when pick = vocab) as candidates:
-//   out[0]           = number of candidates written
+//   out[0]           = number of candidates written, or NONE = 0xffffffff when the row holds a
+//                      NaN or ±Infinity (f16 overflow): the caller raises its non-finite error
 //   out[1]           = f32 bits of the pick-th largest score (the bound every token that is not a
 //                      candidate stays at or below), or -inf when every token is a candidate
 //   out[2 + 2c]      = token index of candidate c
@@ -53,6 +54,9 @@ var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> aboveN: array<u32, WG>;
 var<workgroup> tieN: array<u32, WG>;
 var<workgroup> state: array<u32, 3>; // prefix, mask, remaining (ties still to take)
+var<workgroup> nonFinite: atomic<u32>; // zero at dispatch start; set in the first radix pass
+
+const NONE: u32 = 0xffffffffu;
 
 fn logit(i: u32) -> f32 {
   let j = call.rowOffset + i;
@@ -61,6 +65,16 @@ fn logit(i: u32) -> f32 {
     return select(pair.x, pair.y, (j & 1u) == 1u);
   }
   return bitcast<f32>(logits[j]);
+}
+
+// true when logit i is NaN or ±Infinity (exponent bits all set), read from its raw bits.
+fn isNonFinite(i: u32) -> bool {
+  let j = call.rowOffset + i;
+  if (F16) {
+    let half = (logits[j >> 1u] >> (16u * (j & 1u))) & 0xffffu;
+    return (half & 0x7c00u) == 0x7c00u;
+  }
+  return (logits[j] & 0x7f800000u) == 0x7f800000u;
 }
 
 fn score(i: u32, x: f32) -> f32 {
@@ -114,6 +128,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let prefix = state[0];
     let mask = state[1];
     for (var i: u32 = lid; i < vocab; i = i + WG) {
+      if (round == 0u && isNonFinite(i)) {
+        atomicOr(&nonFinite, 1u);
+      }
       let k = keyAt(i);
       if ((k & mask) == prefix) {
         atomicAdd(&hist[(k >> shift) & 255u], 1u);
@@ -169,7 +186,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       sa = sa + a;
       st = st + t;
     }
-    out[0] = min(call.emit, call.pick);
+    out[0] = select(min(call.emit, call.pick), NONE, atomicLoad(&nonFinite) != 0u);
     out[1] = select(bitcast<u32>(unkey(threshold)), 0xff800000u, call.pick == vocab);
   }
   workgroupBarrier();

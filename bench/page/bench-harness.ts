@@ -102,7 +102,8 @@ async function loadA(opts: LoadOptions): Promise<{ loadMs: number; parts: number
   const contextLength = config.max_position_embeddings ?? 2048;
   const device = await ortDevice();
   // The engine's GPU decode path (static KV cache, logits bound to our buffer, argmax on the GPU), no steering.
-  const gpu = gpuForwardOptions(chain, device, { contextLength, vocab: config.vocab_size, logitsRows: 'all', readback: null });
+  const kvShared = cut.structure.attention === 'GroupQueryAttention'; // as the engine does (load-model.ts)
+  const gpu = gpuForwardOptions(chain, device, { contextLength, vocab: config.vocab_size, logitsRows: 'all', readback: null, kvShared });
   const forward = new ModelForward(chain, null, kvLayout(config, opts.dtype), device, Infinity, gpu);
   uncut = { chain, forward, contextLength };
   return { loadMs: performance.now() - t0, parts: cut.parts.length };

@@ -145,7 +145,10 @@ async function startRuntime(
     const device = ep === 'webgpu' ? await ortDevice() : null;
     // WebGPU: static KV cache, logits into a buffer of ours, the token chosen on the GPU with the
     // projections in the same readback (one sync per step).
-    const gpu = device ? gpuForwardOptions(chain, device, { ...model, logitsRows: 'last', readback: backend instanceof GpuBackend ? backend : null }) : null;
+    // Model-builder GroupQueryAttention writes the KV cache in place when past and present share a buffer.
+    const kvShared = cut.structure.attention === 'GroupQueryAttention';
+    const readback = backend instanceof GpuBackend ? backend : null;
+    const gpu = device ? gpuForwardOptions(chain, device, { ...model, logitsRows: 'last', readback, kvShared }) : null;
     const forward = new ModelForward(chain, backend, kv, device, prefillChunk(cut.structure, ep), gpu);
     return { chain, backend, forward };
   } catch (err) {

@@ -8,6 +8,12 @@
  *   buffersCreated  GPUDevice.createBuffer calls
  *   engineBuffers   the part of those with a label (every buffer traitlab creates is labelled;
  *                   ORT's and transformers.js' are not)
+ *   runMs           wall time inside InferenceSession.run (call to settled promise)
+ *   mapWaitMs       wall time awaiting mapAsync(READ) promises (the GPU finishing queued work)
+ *   otherWaits      other GPU round trips anyone awaits: mapAsync(WRITE), popErrorScope,
+ *                   onSubmittedWorkDone (otherWaitMs: their wall time)
+ *   The rest of a step's time is ours (kernels recorded and submitted, feeds built, sampling,
+ *   streaming) plus whatever ran between.
  * Install once, before any model is loaded; snapshot() at each generated token; perToken()
  * averages the steps after the first decode step.
  */
@@ -19,9 +25,13 @@ export interface Counts {
   readbackBytes: number;
   buffersCreated: number;
   engineBuffers: number;
+  runMs: number;
+  mapWaitMs: number;
+  otherWaits: number;
+  otherWaitMs: number;
 }
 
-const ZERO: Counts = { sessionRuns: 0, submits: 0, blockingReads: 0, readbackBytes: 0, buffersCreated: 0, engineBuffers: 0 };
+const ZERO: Counts = { sessionRuns: 0, submits: 0, blockingReads: 0, readbackBytes: 0, buffersCreated: 0, engineBuffers: 0, runMs: 0, mapWaitMs: 0, otherWaits: 0, otherWaitMs: 0 };
 const KEYS = Object.keys(ZERO) as (keyof Counts)[];
 
 const live: Counts = { ...ZERO };
@@ -44,15 +54,24 @@ function log(what: string): void {
     );
 }
 
-function wrap<T extends object, K extends keyof T>(proto: T, name: K, before: (self: T, args: unknown[]) => void): void {
+type TimeKey = 'runMs' | 'mapWaitMs' | 'otherWaitMs';
+
+/** Wrap proto[name]: `before` sees each call and may name the count its promise's wall time (call → settled) is added to. */
+function wrap<T extends object, K extends keyof T>(proto: T, name: K, before: (self: T, args: unknown[]) => TimeKey | void): void {
   const original = proto[name] as unknown as (...a: unknown[]) => unknown;
   if (typeof original !== 'function') throw new Error(`cannot count ${String(name)}: not a method`);
   Object.defineProperty(proto, name, {
     configurable: true,
     writable: true,
     value: function (this: T, ...args: unknown[]) {
-      before(this, args);
-      return original.apply(this, args);
+      const timeInto = before(this, args);
+      const t0 = timeInto ? performance.now() : 0;
+      const result = original.apply(this, args);
+      if (timeInto && result instanceof Promise) {
+        const add = () => void (live[timeInto] += performance.now() - t0);
+        result.then(add, add);
+      }
+      return result;
     },
   });
 }
@@ -70,16 +89,28 @@ export function installCounters(sessionProto: object): void {
   wrap(GPUQueue.prototype, 'submit', () => void live.submits++);
   wrap(GPUBuffer.prototype, 'mapAsync', (buffer, args) => {
     const mode = args[0] as number;
-    if ((mode & GPUMapMode.READ) === 0) return;
+    if ((mode & GPUMapMode.READ) === 0) {
+      live.otherWaits++;
+      return 'otherWaitMs';
+    }
     const offset = (args[1] as number | undefined) ?? 0;
     const size = (args[2] as number | undefined) ?? buffer.size - offset;
     live.blockingReads++;
     live.readbackBytes += size;
     log(`mapAsync "${buffer.label}" size=${size}`);
+    return 'mapWaitMs';
   });
+  const otherWait = (what: string) => () => {
+    live.otherWaits++;
+    log(what);
+    return 'otherWaitMs' as const;
+  };
+  wrap(GPUDevice.prototype, 'popErrorScope', otherWait('popErrorScope'));
+  wrap(GPUQueue.prototype, 'onSubmittedWorkDone', otherWait('onSubmittedWorkDone'));
   wrap(sessionProto as { run: () => unknown }, 'run', () => {
     live.sessionRuns++;
     log('session.run');
+    return 'runMs';
   });
 }
 

@@ -13,6 +13,21 @@ export interface LogitsCase {
   levels?: number;
   /** Rows in float16 (half bits in `half`, their exact values in `values`). */
   f16?: boolean;
+  /** Overwrite these positions (of the whole [rows, vocab] array; 'all' = every one) with a non-finite value. */
+  nonFinite?: { kind: 'nan' | 'inf' | '-inf'; at: number[] | 'all' };
+}
+
+const BAD = { nan: { f32: NaN, half: 0x7e00 }, inf: { f32: Infinity, half: 0x7c00 }, '-inf': { f32: -Infinity, half: 0xfc00 } } as const;
+
+function poison(c: LogitsCase, out: CaseLogits): CaseLogits {
+  if (!c.nonFinite) return out;
+  const bad = BAD[c.nonFinite.kind];
+  const at = c.nonFinite.at === 'all' ? Array.from(out.values.keys()) : c.nonFinite.at;
+  for (const i of at) {
+    out.values[i] = bad.f32;
+    if (out.half) out.half[i] = bad.half;
+  }
+  return out;
 }
 
 export interface CaseLogits {
@@ -21,6 +36,10 @@ export interface CaseLogits {
 }
 
 export function caseLogits(c: LogitsCase): CaseLogits {
+  return poison(c, finiteLogits(c));
+}
+
+function finiteLogits(c: LogitsCase): CaseLogits {
   const r = mulberry32(c.seed);
   const n = c.rows * c.vocab;
   const values = new Float32Array(n);

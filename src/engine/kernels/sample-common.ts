@@ -8,6 +8,9 @@ import type { WgslValues } from './shader-source';
 /** Invocations of the one workgroup both sampling kernels dispatch (a power of two). */
 export const SAMPLE_WG = 256;
 
+/** What both kernels write instead of a result when the row holds a NaN or ±Infinity (the shaders' NONE). */
+export const SAMPLE_NONE = 0xffffffff;
+
 /** How a row of logits sits in its buffer: `vocab` values of f32, or of f16 packed two per word. */
 export interface LogitsLayout {
   vocab: number;

@@ -3,11 +3,14 @@
  * when x > 0, else x * fround(p), each rounded once), the `pick` = min(k + 1, vocab) largest
  * scores (ties: smaller index), and the output words in the kernel's order.
  */
+import { SAMPLE_NONE } from './sample-common';
 import { topkOutputWords } from './topk-pass';
 
 const f = Math.fround;
 
 export interface TopkOutput {
+  /** The row held a NaN or ±Infinity (the kernel's count word is SAMPLE_NONE); nothing else is meaningful. */
+  nonFinite: boolean;
   /** Candidates written (min(k, vocab)). */
   count: number;
   /** The pick-th largest score: no token outside the candidates scores above it (-inf: none outside). */
@@ -18,6 +21,7 @@ export interface TopkOutput {
 
 /** Decode the kernel's output words (a view of at least topkOutputWords(count) u32). */
 export function parseTopk(words: Uint32Array): TopkOutput {
+  if (words[0] === SAMPLE_NONE) return { nonFinite: true, count: 0, bound: NaN, ids: new Uint32Array(0), raw: new Float32Array(0) };
   const count = words[0];
   const floats = new Float32Array(words.buffer, words.byteOffset, topkOutputWords(count));
   const ids = new Uint32Array(count);
@@ -26,7 +30,7 @@ export function parseTopk(words: Uint32Array): TopkOutput {
     ids[c] = words[2 + 2 * c];
     raw[c] = floats[3 + 2 * c];
   }
-  return { count, bound: floats[1], ids, raw };
+  return { nonFinite: false, count, bound: floats[1], ids, raw };
 }
 
 function key(x: number): number {
@@ -39,6 +43,9 @@ export function topkRef(
   opts: { k: number; penalty: number; seen: ReadonlySet<number>; row?: number },
 ): TopkOutput {
   const base = (opts.row ?? 0) * vocab;
+  for (let i = 0; i < vocab; i++) {
+    if (!Number.isFinite(logits[base + i])) return { nonFinite: true, count: 0, bound: NaN, ids: new Uint32Array(0), raw: new Float32Array(0) };
+  }
   const p = f(opts.penalty);
   const inv = f(1 / opts.penalty);
   const use = opts.penalty !== 1;
@@ -57,6 +64,7 @@ export function topkRef(
   const ties = chosen.filter((i) => key(score[i]) === threshold).sort((a, b) => a - b);
   const list = [...above, ...ties].slice(0, emit);
   return {
+    nonFinite: false,
     count: emit,
     bound: pick === vocab ? -Infinity : threshold,
     ids: Uint32Array.from(list),

@@ -7,7 +7,7 @@ import type { FinishReason } from '../../protocol/messages';
 import type { KvCache } from './kv-cache';
 import type { SamplingOptions } from '../../shared/sampling';
 import { Sampler } from './sampler';
-import { assertFinite } from './finite-guard';
+import { assertFinite, NonFiniteError } from './finite-guard';
 
 export interface ForwardModel {
   readonly cache: KvCache;
@@ -57,9 +57,16 @@ export async function runDecodeLoop(model: ForwardModel, prompt: number[], opts:
   const generated: number[] = [];
 
   // Run tokens, pick the next one: on the GPU when the model can, else from CPU logits.
-  // f16 guard on the CPU path: never sample from NaN/Inf (the GPU path checks the readouts).
+  // f16 guard: never sample from NaN/Inf. The GPU path raises NonFiniteError itself
+  // (gpu-sampling.ts), without the token index, which is set here.
   const step = async (tokens: number[]): Promise<number> => {
-    if (model.choose) return model.choose(tokens, sampler, history);
+    if (model.choose) {
+      try {
+        return await model.choose(tokens, sampler, history);
+      } catch (err) {
+        throw err instanceof NonFiniteError ? new NonFiniteError(err.what, generated.length) : err;
+      }
+    }
     const logits = await model.forward(tokens);
     assertFinite(logits, 'logits', generated.length);
     return sampler.next(logits, history);

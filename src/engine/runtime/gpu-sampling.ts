@@ -4,13 +4,18 @@
  * finishes with the seeded sampler), or, when neither suffices, the whole logits row. Whatever
  * else must reach the CPU this step (the trait projections) rides in the same staging buffer,
  * so a decode step costs one mapAsync. Every buffer is created once, here.
+ *
+ * The f16 guard lives here for the GPU path: both kernels flag a row holding NaN or ±Infinity
+ * (argmax: SAMPLE_NONE instead of a token; top-k: SAMPLE_NONE as the count), and a full row is
+ * checked on the CPU; each raises NonFiniteError instead of returning a token.
  */
 import { ArgmaxPass } from '../kernels/argmax-pass';
 import { createBuffer } from '../kernels/gpu-buffers';
-import { logitsBytes, type LogitsLayout } from '../kernels/sample-common';
+import { logitsBytes, SAMPLE_NONE, type LogitsLayout } from '../kernels/sample-common';
 import { TOPK_MAX, TopkPass, topkOutputWords } from '../kernels/topk-pass';
 import { parseTopk } from '../kernels/topk-ref';
 import { halfArrayToFloat } from './f16';
+import { firstNonFinite, NonFiniteError } from './finite-guard';
 import { gpuPlan, type Sampler } from './sampler';
 
 /** Something else that reads back a few bytes per step (the steering backend's projections). */
@@ -24,6 +29,14 @@ export interface StepReadback {
 }
 
 const align = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** The error for a non-finite logits row; the decode loop re-raises it with the generated-token index. */
+const nonFinite = () => new NonFiniteError('logits', -1);
+
+function finiteRow(row: Float32Array): Float32Array {
+  if (firstNonFinite(row) >= 0) throw nonFinite();
+  return row;
+}
 
 export interface StepStats {
   steps: number;
@@ -66,7 +79,8 @@ export class GpuSampling {
 
   /**
    * Row `row` of `logits` (a GPU buffer in `layout`) → the token `sampler` would choose on the CPU
-   * from that row with this `history` (prompt + generated so far).
+   * from that row with this `history` (prompt + generated so far). Throws NonFiniteError (token
+   * index -1: the caller knows it) when the row holds a NaN or ±Infinity; no token comes back.
    */
   async choose(logits: GPUBuffer, row: number, sampler: Sampler, history: readonly number[]): Promise<number> {
     this.stats.steps++;
@@ -97,9 +111,14 @@ export class GpuSampling {
     try {
       const bytes = this.staging.getMappedRange(0, align(mapped, 4));
       if (this.extra && extraBytes > 0) this.extra.takeReadback(new Uint8Array(bytes, extraOffset, extraBytes));
-      if (plan.kind === 'argmax') token = new Uint32Array(bytes, 0, 1)[0];
-      else if (plan.kind === 'topk') token = sampler.nextFromCandidates(parseTopk(new Uint32Array(bytes, 0, sampleBytes / 4)), this.seenSet);
-      else token = sampler.next(this.rowFrom(bytes, rowShift), history);
+      if (plan.kind === 'argmax') {
+        token = new Uint32Array(bytes, 0, 1)[0];
+        if (token === SAMPLE_NONE || token >= this.layout.vocab) throw nonFinite();
+      } else if (plan.kind === 'topk') {
+        const candidates = parseTopk(new Uint32Array(bytes, 0, sampleBytes / 4));
+        if (candidates.nonFinite || firstNonFinite(candidates.raw) >= 0 || candidates.ids.some((id) => id >= this.layout.vocab)) throw nonFinite();
+        token = sampler.nextFromCandidates(candidates, this.seenSet);
+      } else token = sampler.next(finiteRow(this.rowFrom(bytes, rowShift)), history);
     } finally {
       this.staging.unmap();
     }
@@ -112,7 +131,7 @@ export class GpuSampling {
     this.device.queue.submit([again.finish()]);
     await this.staging.mapAsync(GPUMapMode.READ, 0, bytes);
     try {
-      return sampler.next(this.rowFrom(this.staging.getMappedRange(0, bytes), shift), history);
+      return sampler.next(finiteRow(this.rowFrom(this.staging.getMappedRange(0, bytes), shift)), history);
     } finally {
       this.staging.unmap();
     }

@@ -12,6 +12,13 @@
  *    past and new keys inside the graph (Optimum Concat, GroupQueryAttention without a shared
  *    buffer), so each step still copies the past once on the GPU, but nothing is allocated.
  *    When a conversation outgrows `capacity` the buffers double (one copy), up to `max`.
+ *  - shared (static with `shared`: model-builder GroupQueryAttention on WebGPU): one buffer per
+ *    layer and kind, [1, heads, capacity, headDim], bound as both past_key_values.* and present.*
+ *    with that full shape. ORT's GQA sees the same buffer on both sides
+ *    (past_present_share_buffer) and writes only the new positions, at seqlens_k (from the
+ *    attention mask, whose length is the cache length + new tokens): no per-step copy of the
+ *    past. Truncation is free (later positions are never read, then overwritten); growth copies
+ *    per head into the wider layout.
  */
 import { ort, type OrtTensor } from './ort';
 
@@ -27,6 +34,8 @@ export interface StaticKvOptions {
   capacity: number;
   /** Largest capacity growth may reach (the model's context length). */
   max: number;
+  /** One buffer for past and present (the graph's attention writes in place: model-builder GQA). */
+  shared?: boolean;
 }
 
 export function pastName(layer: number, kind: 'key' | 'value'): string {
@@ -66,6 +75,8 @@ export class KvCache {
   private readonly elem: number;
   /** Times the static buffers grew (diagnostics). */
   growths = 0;
+  /** Shared mode: the views handed out, valid until the buffers grow. */
+  private sharedTensors: { feeds?: Readonly<Record<string, OrtTensor>>; fetches?: Readonly<Record<string, OrtTensor>> } = {};
 
   /** `device`: the GPUDevice holding GPU-resident tensors (needed to truncate them; static mode needs it). */
   constructor(
@@ -87,8 +98,17 @@ export class KvCache {
     return this.staticOpts !== null;
   }
 
-  /** past_key_values.* feeds for the next step (empty tensors when the cache is empty). */
-  feeds(): Record<string, OrtTensor> {
+  /** Past and present share one buffer (in-place KV writes by the graph's attention). */
+  get isShared(): boolean {
+    return this.staticOpts?.shared === true;
+  }
+
+  /**
+   * past_key_values.* feeds for a step of `n` new tokens (empty tensors when the cache is
+   * empty; shared mode: always the whole buffer, made room for `n` more positions).
+   */
+  feeds(n = 1): Readonly<Record<string, OrtTensor>> {
+    if (this.isShared) return this.sharedViews(n, pastName);
     const out: Record<string, OrtTensor> = {};
     for (let l = 0; l < this.layout.numLayers; l++) {
       for (const kind of ['key', 'value'] as const) {
@@ -101,8 +121,9 @@ export class KvCache {
   }
 
   /** Static mode: the pre-allocated present.* outputs for a step of `n` new tokens (dynamic: none). */
-  fetches(n: number): Record<string, OrtTensor> {
+  fetches(n: number): Readonly<Record<string, OrtTensor>> {
     if (!this.staticOpts) return {};
+    if (this.isShared) return this.sharedViews(n, presentName);
     this.reserve(this.length + n);
     const out: Record<string, OrtTensor> = {};
     for (let l = 0; l < this.layout.numLayers; l++) {
@@ -111,8 +132,30 @@ export class KvCache {
     return out;
   }
 
+  /**
+   * Shared mode: the whole buffer of each layer and kind // [1, heads, capacity, headDim], by
+   * `name`; the same objects every step until the buffers grow (nothing made per step).
+   */
+  private sharedViews(n: number, name: (layer: number, kind: 'key' | 'value') => string): Readonly<Record<string, OrtTensor>> {
+    this.reserve(this.length + n);
+    const key = name === pastName ? 'feeds' : 'fetches';
+    const cached = this.sharedTensors[key];
+    if (cached) return cached;
+    const out: Record<string, OrtTensor> = {};
+    for (let l = 0; l < this.layout.numLayers; l++) {
+      for (const kind of ['key', 'value'] as const) out[name(l, kind)] = this.view(this.pairs.get(pastName(l, kind))!.cur, this.capacity);
+    }
+    // Frozen: callers add their own outputs to a copy, never to this shared record.
+    return (this.sharedTensors[key] = Object.freeze(out));
+  }
+
   /** Take a step's presents as the new past; `added` = the tokens that step ran. */
   update(presents: Record<string, OrtTensor>, added: readonly number[]): void {
+    if (this.isShared) {
+      // ORT wrote the new positions into the one buffer in place.
+      this.tokens.push(...added);
+      return;
+    }
     if (this.staticOpts) {
       // ORT wrote into our `next` buffers: they now hold the past.
       for (const p of this.pairs.values()) [p.cur, p.next] = [p.next, p.cur];
@@ -140,9 +183,10 @@ export class KvCache {
     this.clear();
     for (const p of this.pairs.values()) {
       p.cur.destroy();
-      p.next.destroy();
+      if (p.next !== p.cur) p.next.destroy();
     }
     this.pairs.clear();
+    this.sharedTensors = {};
     this.capacity = 0;
   }
 
@@ -161,6 +205,11 @@ export class KvCache {
   truncate(n: number): void {
     if (n >= this.tokens.length) return;
     if (n <= 0) return this.clear();
+    if (this.isShared) {
+      // The attention reads positions < seqlens_k only; the next step overwrites from n on.
+      this.tokens = this.tokens.slice(0, n);
+      return;
+    }
     if (this.staticOpts) {
       // Per head, the first n positions of cur ([heads, len, d]) into next ([heads, n, d]); swap.
       const encoder = this.device!.createCommandEncoder({ label: 'kv-cache.truncate' });
@@ -200,33 +249,45 @@ export class KvCache {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const make = (name: string, which: string) => device.createBuffer({ label: `kv-cache.${name}.${which} [${cap}]`, size: this.bytesFor(cap), usage });
     const encoder = this.capacity > 0 && this.length > 0 ? device.createCommandEncoder({ label: 'kv-cache.grow' }) : null;
+    const shared = this.isShared;
     for (let l = 0; l < this.layout.numLayers; l++) {
       for (const kind of ['key', 'value'] as const) {
         const name = pastName(l, kind);
         const old = this.pairs.get(name);
-        const pair = { cur: make(name, 'a'), next: make(name, 'b') };
-        // The view's values are the buffer's first heads*len*d: one plain copy keeps them.
-        if (old && encoder) encoder.copyBufferToBuffer(old.cur, 0, pair.cur, 0, this.bytesFor(this.length));
+        const cur = make(name, shared ? 'shared' : 'a');
+        const pair = { cur, next: shared ? cur : make(name, 'b') };
+        if (old && encoder) {
+          // Shared: [heads, capacity, d] → [heads, cap, d], per head. Else the view's values are
+          // the buffer's first heads*len*d: one plain copy keeps them.
+          if (shared) this.copyStrided(encoder, old.cur, this.capacity, pair.cur, cap, this.length);
+          else encoder.copyBufferToBuffer(old.cur, 0, pair.cur, 0, this.bytesFor(this.length));
+        }
         this.pairs.set(name, pair);
         if (old) {
-          const { cur, next } = old;
+          const { cur: a, next: b } = old;
           // Destroy after the copy has run.
           void device.queue.onSubmittedWorkDone().then(() => {
-            cur.destroy();
-            next.destroy();
+            a.destroy();
+            if (b !== a) b.destroy();
           });
         }
       }
     }
     if (encoder) device.queue.submit([encoder.finish()]);
+    this.sharedTensors = {};
     if (this.capacity > 0) this.growths++;
     this.capacity = cap;
   }
 
   /** Copy the first n positions per head from src ([heads, total, d]) to dst ([heads, n, d]). */
   private copyHeads(encoder: GPUCommandEncoder, src: GPUBuffer, total: number, dst: GPUBuffer, n: number): void {
+    this.copyStrided(encoder, src, total, dst, n, n);
+  }
+
+  /** Copy the first n positions per head from src ([heads, srcLen, d]) to dst ([heads, dstLen, d]). */
+  private copyStrided(encoder: GPUCommandEncoder, src: GPUBuffer, srcLen: number, dst: GPUBuffer, dstLen: number, n: number): void {
     const rowBytes = this.layout.headDim * this.elem;
-    for (let h = 0; h < this.layout.kvHeads; h++) encoder.copyBufferToBuffer(src, h * total * rowBytes, dst, h * n * rowBytes, n * rowBytes);
+    for (let h = 0; h < this.layout.kvHeads; h++) encoder.copyBufferToBuffer(src, h * srcLen * rowBytes, dst, h * dstLen * rowBytes, n * rowBytes);
   }
 
   /** Per head, copy the first n positions of [1, heads, T, headDim] into a new buffer. */

@@ -35,6 +35,8 @@ export interface GpuForwardOptions {
   logitsRows: 'last' | 'all';
   /** KV positions allocated up front (grows by doubling up to contextLength). */
   kvCapacity: number;
+  /** The graph's attention writes the KV cache in place (model-builder GroupQueryAttention): one buffer for past and present. */
+  kvShared: boolean;
   /** Bytes that travel with each step's token (the steering backend's projections). */
   readback: StepReadback | null;
 }
@@ -43,7 +45,7 @@ export interface GpuForwardOptions {
 export function gpuForwardOptions(
   chain: SessionChain,
   device: GPUDevice,
-  opts: { contextLength: number; vocab: number; logitsRows: 'last' | 'all'; readback: StepReadback | null },
+  opts: { contextLength: number; vocab: number; logitsRows: 'last' | 'all'; readback: StepReadback | null; kvShared?: boolean },
 ): GpuForwardOptions {
   const logits = chain.logitsInfo();
   return {
@@ -53,6 +55,7 @@ export function gpuForwardOptions(
     logitsType: logits.type,
     logitsRows: opts.logitsRows,
     kvCapacity: KV_CAPACITY,
+    kvShared: opts.kvShared ?? false,
     readback: opts.readback,
   };
 }
@@ -71,6 +74,8 @@ export class ModelForward implements ForwardModel {
   private readonly logitsBuffer: GPUBuffer | null = null;
   private readonly sampling: GpuSampling | null = null;
   private readonly device: GPUDevice | null;
+  /** The logits output bound to logitsBuffer // [1, 1, vocab]: one wrapper for the model's life. */
+  private logitsFetch: OrtTensor | null = null;
 
   constructor(
     private readonly chain: SessionChain,
@@ -82,7 +87,7 @@ export class ModelForward implements ForwardModel {
     private readonly gpu: GpuForwardOptions | null = null,
   ) {
     if (gpu) {
-      this.cache = new KvCache(layout, gpu.device, { capacity: Math.min(gpu.kvCapacity, gpu.contextLength), max: gpu.contextLength });
+      this.cache = new KvCache(layout, gpu.device, { capacity: Math.min(gpu.kvCapacity, gpu.contextLength), max: gpu.contextLength, shared: gpu.kvShared });
       const lay = { vocab: gpu.vocab, f16: gpu.logitsType === 'float16' };
       this.logitsBuffer = createBuffer(
         gpu.device,
@@ -157,10 +162,11 @@ export class ModelForward implements ForwardModel {
     const n = tokens.length;
     // Token inputs stay CPU tensors: ORT runs the int64 nodes that read them (Shape, Cast, mask
     // and position arithmetic) on the CPU, so GPU copies would be read back before every run.
-    const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, this.cache.length), ...this.cache.feeds() };
-    const fetches = this.cache.fetches(n);
+    const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, this.cache.length), ...this.cache.feeds(n) };
+    const fetches: Record<string, OrtTensor> = { ...this.cache.fetches(n) }; // a copy: the shared cache's record is reused every step
     const bind = this.logitsBuffer !== null && (this.gpu!.logitsRows === 'last' || n === 1);
-    if (bind) fetches.logits = ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
+    if (bind)
+      fetches.logits = this.logitsFetch ??= ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
     else if (into) fetches.logits = into;
     const { logits, presents } = await this.chain.run(feeds, this.interventor, n, fetches);
     this.cache.update(presents, tokens);

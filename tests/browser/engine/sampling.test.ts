@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argmaxRef } from '../../../src/engine/kernels/argmax-ref';
 import { optionLogitsRef, optionProbs } from '../../../src/engine/kernels/option-logits-ref';
+import { SAMPLE_NONE } from '../../../src/engine/kernels/sample-common';
 import { labelProbabilities } from '../../../src/engine/psychometrics/score-options';
 import { topkOutputWords } from '../../../src/engine/kernels/topk-pass';
 import { parseTopk, topkRef } from '../../../src/engine/kernels/topk-ref';
@@ -56,6 +57,38 @@ describe('argmax.wgsl', () => {
   it.each(SHAPES)('equals the CPU argmax: $name', async (c) => {
     const token = ok(await call('argmax', c satisfies KernelCase));
     expect(token).toBe(argmaxRef(caseLogits(c).values, c.vocab, c.row));
+  });
+});
+
+// The f16 guard at the kernels: a row holding NaN or ±Infinity anywhere gives SAMPLE_NONE.
+const NON_FINITE: (LogitsCase & { row: number; name: string })[] = [
+  { name: 'f32, all NaN', seed: 7, vocab: 3000, rows: 1, row: 0, nonFinite: { kind: 'nan', at: 'all' } },
+  { name: 'f32, one NaN late in the row', seed: 8, vocab: 3000, rows: 1, row: 0, nonFinite: { kind: 'nan', at: [2999] } },
+  { name: 'f32, one -Infinity, row 1 of 2', seed: 9, vocab: 1000, rows: 2, row: 1, nonFinite: { kind: '-inf', at: [1500] } },
+  { name: 'f16, all NaN', seed: 10, vocab: 2049, rows: 1, row: 0, f16: true, nonFinite: { kind: 'nan', at: 'all' } },
+  { name: 'f16, one +Infinity (overflow), odd index', seed: 11, vocab: 2049, rows: 1, row: 0, f16: true, nonFinite: { kind: 'inf', at: [777] } },
+];
+
+describe('argmax.wgsl on non-finite rows', () => {
+  it.each(NON_FINITE)('writes SAMPLE_NONE, like its twin: $name', async (c) => {
+    const token = ok(await call('argmax', c satisfies KernelCase));
+    expect(argmaxRef(caseLogits(c).values, c.vocab, c.row)).toBe(SAMPLE_NONE);
+    expect(token).toBe(SAMPLE_NONE);
+  });
+  it('a NaN in another row does not count', async () => {
+    const c = { name: 'NaN in row 0, read row 1', seed: 12, vocab: 500, rows: 2, row: 1, nonFinite: { kind: 'nan' as const, at: [3] } };
+    const token = ok(await call('argmax', c));
+    expect(token).toBe(argmaxRef(caseLogits(c).values, c.vocab, c.row));
+    expect(token).toBeLessThan(c.vocab);
+  });
+});
+
+describe('topk.wgsl on non-finite rows', () => {
+  it.each(NON_FINITE)('writes SAMPLE_NONE as the count, like its twin: $name', async (c) => {
+    const words = ok(await call('topk', { ...c, k: 7, penalty: 1.3, seen: [1, 2, 3] }));
+    expect(topkRef(caseLogits(c).values, c.vocab, { k: 7, penalty: 1.3, seen: new Set([1, 2, 3]), row: c.row }).nonFinite).toBe(true);
+    expect(words[0]).toBe(SAMPLE_NONE);
+    expect(parseTopk(Uint32Array.from(words)).nonFinite).toBe(true);
   });
 });
 
@@ -150,6 +183,23 @@ describe('GPU sampling = CPU sampler, token for token', () => {
     const r = ok(await call('sample', c));
     expect(r.gpu).toEqual(r.cpu);
     expect(r.gpu.length).toBe(c.steps);
+  });
+
+  const greedy = opts({});
+  const guarded: { name: string; c: SampleCase }[] = [
+    { name: 'greedy (argmax), all NaN', c: { ...NON_FINITE[0], options: greedy, prompt: [], steps: 1 } },
+    { name: 'greedy (argmax), f16 +Infinity', c: { ...NON_FINITE[4], options: greedy, prompt: [], steps: 1 } },
+    { name: 'greedy + penalty (top-k), one NaN', c: { ...NON_FINITE[1], options: opts({ repetitionPenalty: 1.1 }), prompt: [5], steps: 1 } },
+    { name: 'top-k 40, f16 all NaN', c: { ...NON_FINITE[3], options: opts({ temperature: 0.8, topK: 40 }), prompt: [], steps: 1 } },
+    {
+      name: 'whole row (no top-k), -Infinity',
+      c: { ...NON_FINITE[1], nonFinite: { kind: '-inf', at: [10] }, options: opts({ temperature: 1 }), prompt: [], steps: 1 },
+    },
+  ];
+  it.each(guarded)('a non-finite row raises NonFiniteError, no token: $name', async ({ c }) => {
+    const r = await call('sample', { ...c, rows: 1 });
+    expect(r.value).toBeNull();
+    expect(r.error).toMatch(/^NonFiniteError: The model produced non-finite logits/);
   });
 
   it('penalised near-ties fall back to the whole row and still match', async () => {

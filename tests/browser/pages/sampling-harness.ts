@@ -79,7 +79,7 @@ async function checked<T>(device: GPUDevice, work: () => Promise<T>): Promise<Ch
   try {
     value = await work();
   } catch (e) {
-    thrown = e instanceof Error ? e.message : String(e);
+    thrown = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }
   const err = await device.popErrorScope();
   return { value, error: err ? err.message : thrown };

@@ -66,6 +66,29 @@ describe('f16 guard', () => {
     expect(emitted).toEqual([]);
   });
 
+  it('a GPU choose() that raises NonFiniteError stops the loop at the right token index', async () => {
+    const emitted: number[] = [];
+    let calls = 0;
+    const model = fakeForward(99);
+    const gpu: ForwardModel = {
+      cache: model.cache,
+      forward: model.forward,
+      async choose() {
+        if (calls++ >= 2) throw new NonFiniteError('logits', -1); // what gpu-sampling.ts throws
+        return 2;
+      },
+    };
+    const err = await runDecodeLoop(
+      gpu,
+      [1],
+      opts((id) => void emitted.push(id)),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteError);
+    expect((err as NonFiniteError).tokenIndex).toBe(2);
+    expect((err as Error).message).toContain('at generated token 2');
+    expect(emitted).toEqual([2, 2]);
+  });
+
   it('runs to the token budget when every row is finite', async () => {
     const r = await runDecodeLoop(
       fakeForward(99),
