@@ -25,7 +25,7 @@ import { createContext, stopRunning, type ActionOptions, type Engine } from './c
 import { applyBuiltinPreset, confirmPendingLoad, openLink, openPresetFile, presetFile, share } from './links';
 import { watchDeviceLoss } from './recovery';
 import { load, probeDevice, reloadWithQ4 } from './session';
-import { pushSteering } from './steering';
+import { pushSteering, setOrthogonal } from './steering';
 import { createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
 import { exportVector, importVector, resolveImport, type ExportTarget } from './vectors';
 import { exportInventory, exportSweep, importItems, loadBuiltinItems, loadSweeps, measureReply, runInventory, runSweep, stopPsych } from './psych';
@@ -51,6 +51,8 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     steering: {
       /** After a slider (or any trait setting) moved: the engine applies it from the next token on. */
       push: () => pushSteering(ctx),
+      /** Steer every trait orthogonalised against the other traits' vectors (or not). */
+      setOrthogonal: (on: boolean) => setOrthogonal(ctx, on),
     },
     chat: {
       send: (content: string) => send(ctx, content),
