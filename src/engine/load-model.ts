@@ -16,6 +16,7 @@ import { fileUrl, resolveSource, type ResolvedSource } from './hub/source';
 import { loadTokenizer, type ChatTokenizer } from './hub/tokenizer';
 import type { ExtractionHost } from './extraction/run';
 import type { TappedSource } from './extraction/tapped-session';
+import { decodeResponder } from './extraction/responses';
 import { createBackend } from './runtime/backends';
 import { SessionChain } from './runtime/chain';
 import { GpuBackend, ortDevice } from './runtime/gpu-backend';
@@ -253,9 +254,12 @@ export async function tappedSource(m: LoadedModel, fetchFn?: typeof fetch): Prom
   };
 }
 
-/** What extraction needs from the loaded model. */
+/** What extraction needs from the loaded model (replies: the loaded chain, no interventor = steering off, its own KV cache). */
 export async function extractionHost(m: LoadedModel, fetchFn?: typeof fetch): Promise<ExtractionHost> {
+  const device = m.ep === 'webgpu' ? await ortDevice() : null;
   return {
+    responder: async () =>
+      decodeResponder(new ModelForward(m.chain, null, m.kv, device, prefillChunk(m.info.structure, m.ep)), m.eos, m.info.contextLength),
     tokenizer: m.tokenizer,
     loadSource: () => tappedSource(m, fetchFn),
     model: m.info.model,
@@ -263,6 +267,6 @@ export async function extractionHost(m: LoadedModel, fetchFn?: typeof fetch): Pr
     dtype: m.info.dtype,
     numLayers: m.info.numLayers,
     hidden: m.info.hidden,
-    device: m.ep === 'webgpu' ? await ortDevice() : null,
+    device,
   };
 }

@@ -34,6 +34,11 @@ export interface PresetVector {
   layers: Record<number, Float32Array>;
   /** layer → readout calibration (score = (projection − center) / scale). */
   calibration: Record<number, { center: number; scale: number }>;
+  /**
+   * layer → the exact direction the trait steers with there when the sender steered it
+   * orthogonalised against the other traits' vectors (float32) // [hidden]; absent otherwise.
+   */
+  steer?: Record<number, Float32Array>;
 }
 
 export interface Preset {
@@ -46,6 +51,8 @@ export interface Preset {
   systemPrompt: string;
   sampling: SamplingOptions;
   maxNewTokens: number;
+  /** Traits steered orthogonalised against each other (the exact directions travel in `vectors[].steer`). */
+  orthogonal?: boolean;
 }
 
 /** Limits a decoded preset must respect (also what the UI enforces). */

@@ -4,8 +4,10 @@
  * failed; vectors are read from the byte block in the order the JSON lists them.
  *
  *   { model, dtype, cut, traits: [{ id, s, m, l, e }], system, sampling: { t, k, p, r, seed }, max,
- *     vec: [{ id, label?, hidden, enc: 'f32' | 'i8', layers: [L…], scales?: [s…], cal?: { L: [center, scale] } }] }
- *   bytes: per vec, per layer: f32 → hidden × 4 bytes little-endian, i8 → hidden bytes.
+ *     vec: [{ id, label?, hidden, enc: 'f32' | 'i8', layers: [L…], scales?: [s…], cal?: { L: [center, scale] }, steer?: [L…] }],
+ *     orth?: true }
+ *   bytes: per vec, per layer: f32 → hidden × 4 bytes little-endian, i8 → hidden bytes; then per
+ *   steer layer (the orthogonalised direction it steers with) hidden × 4 bytes (f32).
  */
 import { validateSampling } from '../shared/sampling';
 import { MODES } from '../steering/mode';
@@ -55,6 +57,22 @@ const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype).map((n) =>
 
 // ---- encode --------------------------------------------------------------------------------
 
+function f32Bytes(x: Float32Array): Uint8Array {
+  const b = new Uint8Array(x.length * 4);
+  const dv = new DataView(b.buffer);
+  x.forEach((e, i) => dv.setFloat32(4 * i, e, true));
+  return b;
+}
+
+function readF32(reader: ByteReader, hidden: number, what: string): Float32Array {
+  const b = reader.take(hidden * 4, what);
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const v = new Float32Array(hidden);
+  for (let j = 0; j < hidden; j++) v[j] = dv.getFloat32(4 * j, true);
+  if (!v.every(Number.isFinite)) fail('not-finite', `${what} has non-finite values`);
+  return v;
+}
+
 export function toWire(p: Preset): { json: Record<string, unknown>; bytes: Uint8Array } {
   const parts: Uint8Array[] = [];
   const vec = p.vectors.map((v) => {
@@ -64,17 +82,17 @@ export function toWire(p: Preset): { json: Record<string, unknown>; bytes: Uint8
     const scales: number[] = [];
     for (const l of layers) {
       const x = v.layers[l];
-      if (v.precision === 'f32') {
-        const b = new Uint8Array(x.length * 4);
-        const dv = new DataView(b.buffer);
-        x.forEach((e, i) => dv.setFloat32(4 * i, e, true));
-        parts.push(b);
-      } else {
+      if (v.precision === 'f32') parts.push(f32Bytes(x));
+      else {
         const { scale, q } = packInt8(x);
         scales.push(scale);
         parts.push(new Uint8Array(q.buffer));
       }
     }
+    const steer = Object.keys(v.steer ?? {})
+      .map(Number)
+      .sort((a, b) => a - b);
+    for (const l of steer) parts.push(f32Bytes(v.steer![l]));
     const cal = Object.fromEntries(Object.entries(v.calibration).map(([l, c]) => [l, [c.center, c.scale]]));
     return {
       id: v.id,
@@ -84,6 +102,7 @@ export function toWire(p: Preset): { json: Record<string, unknown>; bytes: Uint8
       layers,
       ...(v.precision === 'i8' ? { scales } : {}),
       ...(Object.keys(cal).length ? { cal } : {}),
+      ...(steer.length ? { steer } : {}),
     };
   });
   const json = {
@@ -95,6 +114,7 @@ export function toWire(p: Preset): { json: Record<string, unknown>; bytes: Uint8
     system: p.systemPrompt,
     sampling: { t: p.sampling.temperature, k: p.sampling.topK, p: p.sampling.topP, r: p.sampling.repetitionPenalty, seed: p.sampling.seed },
     max: p.maxNewTokens,
+    ...(p.orthogonal ? { orth: true } : {}),
   };
   const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
   let at = 0;
@@ -171,19 +191,23 @@ function vectorFromWire(x: unknown, i: number, ctx: DecodeContext, reader: ByteR
   if (precision === 'i8' && scales.length !== layers.length) fail('invalid-field', `${what} has ${scales.length} scales for ${layers.length} layers`);
   const out: Record<number, Float32Array> = {};
   layers.forEach((l, k) => {
-    if (precision === 'f32') {
-      const b = reader.take(hidden * 4, `${what} layer ${l}`);
-      const dv = new DataView(b.buffer, b.byteOffset, b.length);
-      const v = new Float32Array(hidden);
-      for (let j = 0; j < hidden; j++) v[j] = dv.getFloat32(4 * j, true);
-      if (!v.every(Number.isFinite)) fail('not-finite', `${what} layer ${l} has non-finite values`);
-      out[l] = v;
-    } else {
+    if (precision === 'f32') out[l] = readF32(reader, hidden, `${what} layer ${l}`);
+    else {
       const scale = num(scales[k], `${what} scale of layer ${l}`, Number.MIN_VALUE, Number.MAX_VALUE);
       const b = reader.take(hidden, `${what} layer ${l}`);
       out[l] = unpackInt8(new Int8Array(b.buffer, b.byteOffset, b.length), scale);
     }
   });
+  let steer: Record<number, Float32Array> | undefined;
+  if (x.steer !== undefined) {
+    const ls = arr(x.steer, `${what} orthogonalised layers`, LIMITS.cutLayers).map((l) => num(l, `${what} orthogonalised layer`, 0, LIMITS.layer, true));
+    if (new Set(ls).size !== ls.length) fail('invalid-field', `${what} lists an orthogonalised layer twice`);
+    steer = {};
+    for (const l of ls) {
+      if (!layers.includes(l)) fail('invalid-field', `${what} has an orthogonalised direction at layer ${l} but no vector there`);
+      steer[l] = readF32(reader, hidden, `${what} orthogonalised direction at layer ${l}`);
+    }
+  }
   const calibration: PresetVector['calibration'] = {};
   if (x.cal !== undefined) {
     if (!isObject(x.cal)) fail('invalid-field', `${what} calibration must be an object`);
@@ -197,7 +221,7 @@ function vectorFromWire(x: unknown, i: number, ctx: DecodeContext, reader: ByteR
       calibration[l] = { center, scale };
     }
   }
-  return { id, customLabel, hidden, precision, layers: out, calibration };
+  return { id, customLabel, hidden, precision, layers: out, calibration, ...(steer ? { steer } : {}) };
 }
 
 function traitFromWire(x: unknown, i: number, known: ReadonlySet<string>): PresetTrait {
@@ -242,5 +266,7 @@ export function fromWire(w: unknown, bytes: Uint8Array, ctx: DecodeContext): Pre
   const problem = validateSampling(sampling);
   if (problem) fail('out-of-range', problem);
   const maxNewTokens = num(w.max, 'max new tokens', 1, LIMITS.maxNewTokens, true);
-  return { model, dtype: w.dtype as Preset['dtype'], cutLayers, traits, vectors, systemPrompt, sampling, maxNewTokens };
+  if (w.orth !== undefined && w.orth !== true) fail('invalid-field', 'the orthogonalised-steering flag must be true when present');
+  const orthogonal = w.orth === true ? { orthogonal: true } : {};
+  return { model, dtype: w.dtype as Preset['dtype'], cutLayers, traits, vectors, systemPrompt, sampling, maxNewTokens, ...orthogonal };
 }

@@ -15,6 +15,8 @@ export interface ExtractRequest {
   method?: ExtractionMethod;
   /** Pooled token positions (see src/traits/prompts.ts); default 'last'. */
   positions?: PositionMode;
+  /** positions 'response': tokens the model writes per prompt (unsteered, greedy); default 16, at most 64. */
+  responseTokens?: number;
   /** Use only the first N persona pairs / questions of each split (quick runs, tests). */
   maxPairs?: number;
   maxQuestions?: { extraction?: number; evaluation?: number };
@@ -37,7 +39,8 @@ export interface ExtractProgress {
   /** Index of the trait in the request, and how many there are. */
   trait: number;
   traits: number;
-  phase: 'prepare' | 'extraction' | 'evaluation' | 'cached' | 'done';
+  /** 'generation': writing the replies ('response' positions) before their residuals are read. */
+  phase: 'prepare' | 'generation' | 'extraction' | 'evaluation' | 'cached' | 'done';
   /** Prompts run so far in this phase, of `total`. */
   done: number;
   total: number;

@@ -35,6 +35,8 @@ export interface ScoreOptionsResult {
   forwardMs: number;
   /** Tokens actually run (prompt tokens minus those reused from the cache). */
   tokensRun: number;
+  /** Bytes the option passes read back from the GPU (8 + 4 per option per prompt; 0 on the WASM EP, whose logits are on the CPU). */
+  readbackBytes?: number;
 }
 
 export interface ScoreProgress {

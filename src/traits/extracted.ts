@@ -18,10 +18,25 @@ export interface LayerSeparation {
   meanLow: number;
 }
 
+/** One contrastive prompt's replies, generated unsteered for 'response' extraction (token ids and text). */
+export interface ExtractionResponse {
+  split: 'extraction' | 'evaluation';
+  pair: number;
+  question: number;
+  high: number[];
+  low: number[];
+  highText: string;
+  lowText: string;
+}
+
 export interface ExtractedTrait {
   traitId: string;
   method: ExtractionMethod;
+  /** Which token positions were averaged: prompt tokens ('last', 'reply-prompt') or the model's own reply ('response'). */
   positions: PositionMode;
+  /** 'response' only: the reply budget per prompt and the replies themselves. */
+  responseTokens?: number;
+  responses?: ExtractionResponse[];
   /** Model id, revision and dtype the vectors belong to. */
   model: string;
   revision: string;

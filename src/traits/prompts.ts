@@ -15,6 +15,11 @@
  *   the assistant header the template appends (e.g. "<|im_start|>assistant\n"); averaging over
  *   a few positions is less noisy for small models, at the cost of mixing in positions that
  *   are not followed by a reply token directly.
+ * - 'response': the mean over the tokens of a short reply the model itself wrote under the
+ *   persona (persona_vectors' recipe): the reply is generated first (unsteered, greedy, a few
+ *   tokens), then prompt + reply are read and only the reply's positions are averaged
+ *   (`responsePositions`). Slower (a short generation per prompt), but it measures how the
+ *   persona shows in what the model says rather than in its state before it speaks.
  * Either way the positions never include the system prompt itself, so the vector does not just
  * encode the persona words.
  */
@@ -54,7 +59,21 @@ export function contrastivePrompts(trait: TraitDataset, questions: QuestionSet, 
   return out;
 }
 
-export type PositionMode = 'last' | 'reply-prompt';
+export type PositionMode = 'last' | 'reply-prompt' | 'response';
+
+/** How the UI names each position mode. */
+export const POSITION_LABELS: Readonly<Record<PositionMode, string>> = {
+  last: 'prompt tokens',
+  'reply-prompt': 'prompt (assistant header)',
+  response: 'response tokens',
+};
+
+/** Every position mode, prompt-token ones first. */
+export const POSITION_MODES: readonly PositionMode[] = ['last', 'reply-prompt', 'response'];
+
+/** Tokens generated per prompt by 'response' extraction (ExtractRequest.responseTokens). */
+export const DEFAULT_RESPONSE_TOKENS = 16;
+export const MAX_RESPONSE_TOKENS = 64;
 
 /** Tokens appended by a ChatML-style template after the last message: "<|im_start|>", "assistant", "\n". */
 export const DEFAULT_REPLY_PROMPT_TOKENS = 3;
@@ -73,7 +92,20 @@ export function extractionPositions(tokenCount: number, mode: PositionMode = 'la
     const n = Math.min(replyPromptTokens, tokenCount);
     return Array.from({ length: n }, (_, i) => tokenCount - n + i);
   }
+  if (mode === 'response') throw new Error("extractionPositions: 'response' positions depend on the generated reply; use responsePositions");
   throw new Error(`extractionPositions: unknown mode ${String(mode)}`);
+}
+
+/**
+ * The reply's positions in prompt + reply tokens: promptTokens .. promptTokens + replyTokens − 1.
+ * A reply that ended at once (the first token was EOS) has no tokens of its own: then the last
+ * prompt token is read, the position whose output was that EOS.
+ */
+export function responsePositions(promptTokens: number, replyTokens: number): number[] {
+  if (!Number.isInteger(promptTokens) || promptTokens < 1) throw new Error(`responsePositions: need at least one prompt token, got ${promptTokens}`);
+  if (!Number.isInteger(replyTokens) || replyTokens < 0) throw new Error(`responsePositions: invalid reply length ${replyTokens}`);
+  if (replyTokens === 0) return [promptTokens - 1];
+  return Array.from({ length: replyTokens }, (_, i) => promptTokens + i);
 }
 
 /**

@@ -6,6 +6,7 @@ import { DevicePanel } from './components/DevicePanel';
 import { InventoryPanel } from './components/InventoryPanel';
 import { SweepPanel } from './components/SweepPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { GeometryPanel } from './components/GeometryPanel';
 import { GettingStarted } from './components/GettingStarted';
 import { ModelPanel } from './components/ModelPanel';
 import { PresetBar } from './components/PresetBar';
@@ -37,6 +38,9 @@ export function App({ actions }: { actions: Actions }) {
           </ErrorBoundary>
           <ErrorBoundary name="steering">
             <SteeringPanel actions={actions} />
+          </ErrorBoundary>
+          <ErrorBoundary name="geometry">
+            <GeometryPanel actions={actions} />
           </ErrorBoundary>
           <ErrorBoundary name="preset">
             <PresetBar actions={actions} />

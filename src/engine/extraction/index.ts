@@ -12,6 +12,7 @@ export {
   type ExtractionHooks,
   type PreparedTrait,
 } from './run';
+export { decodeResponder, replyPairs, repliedSide, type Responder } from './responses';
 export { TappedSession, type TappedSource } from './tapped-session';
 export { CpuStats, GpuStats, type StatsBackend, type StatsShape } from './stats-backend';
 export { ExtractionCancelled, type ExtractProgress, type ExtractRequest, type ExtractResult } from '../../protocol/extraction';

@@ -13,9 +13,11 @@
  *
  * Token positions: default 'last' = the last prompt token, whose output is the first reply token
  * (the residual the steering readout sees when the reply starts); option 'reply-prompt' = the
- * mean over the assistant-header tokens at the end of the prompt. Both are contiguous ranges.
+ * mean over the assistant-header tokens at the end of the prompt; option 'response' = the mean
+ * over a short reply the unsteered model writes first under each persona (responses.ts; phase
+ * 'generation'), read as prompt + reply. All are contiguous ranges.
  *
- * Cancellation: `shouldStop` is checked before every forward pass (each prompt), after the model
+ * Cancellation: `shouldStop` is checked before every forward pass (each prompt, each reply token), after the model
  * bytes are read, after the tapped session is created and before the vectors are computed, so a
  * stop waits for one forward pass at most; it throws ExtractionCancelled after releasing the
  * session and GPU buffers, so the engine stays usable.
@@ -23,15 +25,24 @@
 import { calibrate } from '../../traits/calibration';
 import { datasetVersion, type QuestionSet, type TraitDataset } from '../../traits/dataset';
 import { chooseLayer, separation } from '../../traits/extract-math';
-import { contrastivePrompts, extractionPositions, type ContrastivePrompt, type PositionMode } from '../../traits/prompts';
+import {
+  contrastivePrompts,
+  DEFAULT_RESPONSE_TOKENS,
+  extractionPositions,
+  MAX_RESPONSE_TOKENS,
+  POSITION_MODES,
+  type ContrastivePrompt,
+  type PositionMode,
+} from '../../traits/prompts';
 import { TraitFileError, TraitFiles, defaultTraitsBase } from '../../traits/trait-files';
 import type { VectorCacheKey, VectorStore } from '../../traits/vector-cache';
 import type { ChatTokenizer } from '../hub/tokenizer';
 import type { OrtTensor } from '../runtime/ort';
 import { CpuStats, GpuStats, type StatsBackend } from './stats-backend';
 import { TappedSession, type TappedSource } from './tapped-session';
+import { replyPairs, responseRecords, type Responder } from './responses';
 import { ExtractionCancelled, type ExtractProgress, type ExtractRequest, type ExtractResult } from '../../protocol/extraction';
-import type { ExtractedTrait, ExtractionMethod, LayerSeparation } from '../../traits/extracted';
+import type { ExtractedTrait, ExtractionMethod, ExtractionResponse, LayerSeparation } from '../../traits/extracted';
 
 export interface ExtractionHost {
   tokenizer: ChatTokenizer;
@@ -44,6 +55,8 @@ export interface ExtractionHost {
   hidden: number;
   /** ORT's GPUDevice on WebGPU (statistics on the GPU); null on WASM (CPU statistics). */
   device: GPUDevice | null;
+  /** Unsteered greedy replies for positions 'response' (created once per run, disposed after); absent: 'response' is refused. */
+  responder?: () => Promise<Responder>;
 }
 
 export interface ExtractionHooks {
@@ -125,7 +138,21 @@ export function tokenizePairs(tokenizer: ChatTokenizer, prompts: ContrastiveProm
   });
 }
 
+/** Reply budget of a 'response' request (validated); undefined for prompt positions. */
+export function responseTokensOf(req: ExtractRequest): number | undefined {
+  if ((req.positions ?? 'last') !== 'response') return undefined;
+  const n = req.responseTokens ?? DEFAULT_RESPONSE_TOKENS;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_RESPONSE_TOKENS) {
+    throw new Error(`extract: responseTokens must be a whole number from 1 to ${MAX_RESPONSE_TOKENS}, got ${String(req.responseTokens)}`);
+  }
+  return n;
+}
+
 function cacheKey(host: ExtractionHost, p: PreparedTrait, method: ExtractionMethod, positions: PositionMode, req: ExtractRequest): VectorCacheKey {
+  const options = [
+    ...(method === 'pca' ? [`iterations=${req.pcaIterations ?? DEFAULT_PCA_ITERATIONS},center=${req.pcaCenter ? 1 : 0}`] : []),
+    ...(positions === 'response' ? [`response=${responseTokensOf(req)},greedy`] : []),
+  ];
   return {
     model: host.model,
     revision: host.revision,
@@ -134,7 +161,7 @@ function cacheKey(host: ExtractionHost, p: PreparedTrait, method: ExtractionMeth
     datasetVersion: p.version,
     method,
     positions,
-    options: method === 'pca' ? `iterations=${req.pcaIterations ?? DEFAULT_PCA_ITERATIONS},center=${req.pcaCenter ? 1 : 0}` : '',
+    options: options.join(';'),
   };
 }
 
@@ -150,13 +177,31 @@ export async function extractWithSession(
   req: ExtractRequest,
   progress: (phase: ExtractProgress['phase'], done: number, total: number) => void,
   shouldStop: () => boolean,
+  responder?: Responder,
 ): Promise<ExtractedTrait> {
   const started = performance.now();
   const method = req.method ?? 'mean-diff';
   const positions = req.positions ?? 'last';
-  const train = tokenizePairs(host.tokenizer, p.extraction, positions);
-  const held = tokenizePairs(host.tokenizer, p.evaluation, positions);
-  if (train.length === 0 || held.length === 0) throw new Error(`extract "${p.trait.id}": needs at least one extraction and one evaluation question`);
+  if (p.extraction.length === 0 || p.evaluation.length === 0) throw new Error(`extract "${p.trait.id}": needs at least one extraction and one evaluation question`);
+  let train: TokenizedPair[];
+  let held: TokenizedPair[];
+  let responses: ExtractionResponse[] | undefined;
+  const responseTokens = responseTokensOf(req);
+  if (responseTokens !== undefined) {
+    if (!responder) throw new Error('extract: response positions need a model that can generate (none was given)');
+    const total = 2 * (p.extraction.length + p.evaluation.length);
+    let done = 0;
+    progress('generation', 0, total);
+    const tick = () => progress('generation', ++done, total);
+    const trainReplies = await replyPairs(host.tokenizer, responder, p.extraction, responseTokens, shouldStop, tick);
+    const heldReplies = await replyPairs(host.tokenizer, responder, p.evaluation, responseTokens, shouldStop, tick);
+    responses = [...responseRecords(host.tokenizer, 'extraction', trainReplies), ...responseRecords(host.tokenizer, 'evaluation', heldReplies)];
+    train = trainReplies;
+    held = heldReplies;
+  } else {
+    train = tokenizePairs(host.tokenizer, p.extraction, positions);
+    held = tokenizePairs(host.tokenizer, p.evaluation, positions);
+  }
   const layers = session.layers;
   const slotRows = Math.max(1, ...held.flatMap((h) => [h.high.count, h.low.count]));
   const shape = { hidden: host.hidden, layers: layers.length, pairs: train.length, evalSlots: 2 * held.length, slotRows };
@@ -215,6 +260,7 @@ export async function extractWithSession(
       traitId: p.trait.id,
       method,
       positions,
+      ...(responses ? { responseTokens, responses } : {}),
       model: host.model,
       revision: host.revision,
       dtype: host.dtype,
@@ -247,6 +293,8 @@ function progressReporter(prepared: PreparedTrait[], onProgress: ((p: ExtractPro
         return `${label}: from the cache`;
       case 'prepare':
         return 'Preparing the model for extraction';
+      case 'generation':
+        return `${label}: writing replies under each persona (${done}/${total})`;
       case 'extraction':
         return `${label}: reading activations (${done}/${total})`;
       case 'evaluation':
@@ -271,6 +319,9 @@ export async function runExtraction(host: ExtractionHost, req: ExtractRequest, h
   const method = req.method ?? 'mean-diff';
   const positions = req.positions ?? 'last';
   if (method !== 'mean-diff' && method !== 'pca') throw new Error(`extract: unknown method "${String(method)}"`);
+  if (!POSITION_MODES.includes(positions)) throw new Error(`extract: unknown positions "${String(positions)}" (use ${POSITION_MODES.join(', ')})`);
+  responseTokensOf(req);
+  if (positions === 'response' && !host.responder) throw new Error('extract: this engine cannot generate replies, so response positions are not available');
   const { traits, questions } = await resolveTraits(req, hooks.fetchFn);
   const prepared = traits.map((t) => prepareTrait(t, questions, req));
   const report = progressReporter(prepared, hooks.onProgress);
@@ -287,16 +338,19 @@ export async function runExtraction(host: ExtractionHost, req: ExtractRequest, h
     const source = await host.loadSource();
     if (shouldStop()) throw new ExtractionCancelled();
     const session = await TappedSession.create(source, allLayers(host.numLayers));
+    let responder: Responder | undefined;
     try {
       if (shouldStop()) throw new ExtractionCancelled();
+      if (positions === 'response') responder = await host.responder!();
       for (const [i, p] of prepared.entries()) {
         if (results[i]) continue;
-        const r = await extractWithSession(host, session, p, req, (phase, done, total) => report(i, phase, done, total), shouldStop);
+        const r = await extractWithSession(host, session, p, req, (phase, done, total) => report(i, phase, done, total), shouldStop, responder);
         results[i] = r;
         report(i, 'done', 1, 1, r.bestLayer);
         if (useCache) await useCache.put(cacheKey(host, p, method, positions, req), r).catch(() => undefined);
       }
     } finally {
+      responder?.dispose();
       await session.release();
     }
   }

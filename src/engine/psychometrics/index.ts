@@ -3,6 +3,7 @@
  * a private KV cache (under the current steering or with steering off), and the unsteered
  * re-read of a reply. Neither touches the chat's KV cache.
  */
+import type { LogitsLayout } from '../kernels/sample-common';
 import type { LoadedModel } from '../load-model';
 import type { Interventor } from '../runtime/chain';
 import { ortDevice } from '../runtime/gpu-backend';
@@ -11,9 +12,10 @@ import { prefillChunk } from '../runtime/prefill';
 import type { LayerPlan } from '../../steering/plan';
 import type { RereadRequest, RereadResult, ScoreOptionsRequest, ScoreOptionsResult, ScoreProgress } from '../../protocol/psychometrics';
 import { ReadAllInterventor, type CutReadout } from './reread';
+import { GpuOptionReader, optionPass } from './option-pass';
 import { scoreOptions } from './score-options';
 
-export { LabelTokenError, labelProbabilities, resolveLabels } from './score-options';
+export { forgetPrepared, LabelTokenError, labelProbabilities, preparePrompt, resolveLabels } from './score-options';
 
 /** The GPUDevice on WebGPU, null on the WASM EP. */
 async function deviceOf(m: LoadedModel): Promise<GPUDevice | null> {
@@ -25,6 +27,19 @@ export async function privateForward(m: LoadedModel, interventor: Interventor | 
   return new ModelForward(m.chain, interventor, m.kv, await deviceOf(m), prefillChunk(m.info.structure, m.ep));
 }
 
+/** true when the chain's logits output is [batch, 1, vocab] (keepLastTokenLogits found the LM head). */
+function lastRowOnly(m: LoadedModel): boolean {
+  const sessions = m.chain.sessions;
+  const meta = sessions[sessions.length - 1].outputMetadata.find((o) => o.name === 'logits');
+  return !!meta && meta.isTensor && meta.shape.length === 3 && meta.shape[1] === 1;
+}
+
+/** How the chain's logits output lies in a GPU buffer (its row width and element type). */
+function logitsLayout(m: LoadedModel): LogitsLayout {
+  const info = m.chain.logitsInfo();
+  return { vocab: info.vocab ?? m.info.vocabSize, f16: info.type === 'float16' };
+}
+
 export async function measureOptions(
   m: LoadedModel,
   request: ScoreOptionsRequest,
@@ -32,13 +47,15 @@ export async function measureOptions(
   shouldStop: () => boolean,
 ): Promise<ScoreOptionsResult> {
   const forward = await privateForward(m, request.steering === 'off' ? null : m.backend);
+  const device = await deviceOf(m);
+  const reader = device ? new GpuOptionReader(device, logitsLayout(m)) : null;
   try {
-    return await scoreOptions({ tokenizer: m.tokenizer, forward, contextLength: m.info.contextLength }, request.prompts, {
-      onProgress: (done, total) => onProgress({ done, total }),
-      shouldStop,
-    });
+    const host = { tokenizer: m.tokenizer, cache: forward.cache, optionPass: optionPass(forward, reader, lastRowOnly(m)), contextLength: m.info.contextLength };
+    const result = await scoreOptions(host, request.prompts, { onProgress: (done, total) => onProgress({ done, total }), shouldStop });
+    return { ...result, readbackBytes: reader?.stats.readbackBytes ?? 0 };
   } finally {
     forward.cache.clear();
+    reader?.destroy();
   }
 }
 

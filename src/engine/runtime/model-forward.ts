@@ -19,7 +19,7 @@ import { ort, type OrtTensor } from './ort';
 import { chunkedPrefill, tokenFeeds } from './prefill';
 import type { Sampler } from './sampler';
 import { createBuffer, readBuffer } from '../kernels/gpu-buffers';
-import { logitsBytes } from '../kernels/sample-common';
+import { logitsBytes, type LogitsLayout } from '../kernels/sample-common';
 
 /** KV positions allocated at load (the cache doubles past this, up to the context length). */
 export const KV_CAPACITY = 1024;
@@ -59,6 +59,9 @@ export function gpuForwardOptions(
     readback: opts.readback,
   };
 }
+
+/** Where forwardLast finds the last row of logits: row `row` of a GPU buffer, or f32 on the CPU (WASM EP). */
+export type LastLogits = { gpu: GPUBuffer; row: number; layout: LogitsLayout } | { cpu: Float32Array };
 
 interface PassOutput {
   logits: OrtTensor; // [1, rows, vocab]
@@ -108,6 +111,24 @@ export class ModelForward implements ForwardModel {
     return this.lastRow(await this.passes(tokens));
   }
 
+  /**
+   * Runs `tokens` and hands the last row of logits to `read` where it lies, reading nothing back
+   * itself (the option pass of the psychometrics reads a few floats from it). `into`: a
+   * [1, 1, vocab] GPU tensor of the caller's, bound as the session's logits output (the graph
+   * outputs the last position only), so the row lands in a buffer that outlives the pass.
+   */
+  async forwardLast<T>(tokens: number[], read: (logits: LastLogits) => Promise<T>, into: OrtTensor | null = null): Promise<T> {
+    const out = await this.passes(tokens, into);
+    const { logits, bound } = out;
+    if (logits.location !== 'gpu-buffer') return read({ cpu: await this.lastRow(out) });
+    try {
+      const [, seq, vocab] = logits.dims; // [batch, seq, vocab]
+      return await read({ gpu: logits.gpuBuffer as GPUBuffer, row: seq - 1, layout: { vocab, f16: logits.type === 'float16' } });
+    } finally {
+      if (!bound) logits.dispose();
+    }
+  }
+
   /** Runs `tokens` and returns the token `sampler` picks from the last row (one readback on the GPU). */
   async choose(tokens: number[], sampler: Sampler, history: readonly number[]): Promise<number> {
     if (!this.sampling) return sampler.next(await this.forward(tokens), history);
@@ -127,9 +148,9 @@ export class ModelForward implements ForwardModel {
   }
 
   /** `tokens` in chunks of maxChunk; the last chunk's logits (earlier ones are dropped). */
-  private async passes(tokens: number[]): Promise<PassOutput> {
+  private async passes(tokens: number[], into: OrtTensor | null = null): Promise<PassOutput> {
     const outs = await chunkedPrefill(tokens, this.maxChunk, async (chunk, _start, last) => {
-      const out = await this.pass(chunk);
+      const out = await this.pass(chunk, into);
       if (last) return out;
       if (!out.bound) out.logits.dispose();
       return null;
@@ -137,17 +158,19 @@ export class ModelForward implements ForwardModel {
     return outs[outs.length - 1]!;
   }
 
-  private async pass(tokens: number[]): Promise<PassOutput> {
+  private async pass(tokens: number[], into: OrtTensor | null): Promise<PassOutput> {
     const n = tokens.length;
     // Token inputs stay CPU tensors: ORT runs the int64 nodes that read them (Shape, Cast, mask
     // and position arithmetic) on the CPU, so GPU copies would be read back before every run.
     const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, this.cache.length), ...this.cache.feeds(n) };
     const fetches: Record<string, OrtTensor> = { ...this.cache.fetches(n) }; // a copy: the shared cache's record is reused every step
     const bind = this.logitsBuffer !== null && (this.gpu!.logitsRows === 'last' || n === 1);
-    if (bind) fetches.logits = this.logitsFetch ??= ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
+    if (bind)
+      fetches.logits = this.logitsFetch ??= ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
+    else if (into) fetches.logits = into;
     const { logits, presents } = await this.chain.run(feeds, this.interventor, n, fetches);
     this.cache.update(presents, tokens);
-    return { logits, bound: bind };
+    return { logits, bound: bind || into !== null };
   }
 
   /** The last row of logits as f32 on the CPU (tests, calibration: not the decode path). */

@@ -63,7 +63,13 @@ export interface SweepResult {
   personas: PersonaPoint[];
   /** True when stopped before the end. */
   partial: boolean;
+  /** Which vectors steered: the traits' own ('raw', also when absent) or orthogonalised against each other. */
+  vectors?: SweepVectors;
+  /** startedAt of the sweep run together with this one on the other vectors (a raw/orthogonalised pair). */
+  pair?: string;
 }
+
+export type SweepVectors = 'raw' | 'orthogonal';
 
 /** Least-squares slope of y on x (NaN with fewer than two distinct x or any missing y). */
 export function slope(xs: readonly number[], ys: readonly number[]): number {

@@ -7,7 +7,7 @@ import type { TraitSetting } from '../../steering/plan';
 import type { CompareSide } from '../store/compare-slice';
 import { steeringBlocked } from '../store/check-slice';
 import { busy, message, promptMessages, state, type ActionContext } from './context';
-import { pushSteering } from './steering';
+import { pushSteering, steeringFor } from './steering';
 import { streamTokens } from './stream';
 import { engineSettings, unsteeredSettings } from './trait-vectors';
 
@@ -17,7 +17,8 @@ export async function compare(ctx: ActionContext, prompt: string): Promise<void>
   const problem = validateSampling(s.sampling);
   if (problem) return s.compareFailed(problem);
   const request = { messages: promptMessages(ctx, [], prompt), sampling: s.sampling, maxNewTokens: s.maxNewTokens, reuseCache: false };
-  const settings = engineSettings(s.traits, s.info);
+  // With orthogonalised steering on, its directions are registered already (pushSteering).
+  const settings = steeringFor(ctx, engineSettings(s.traits, s.info)).settings;
   const steered = steeringBlocked(s) ? unsteeredSettings(settings) : settings;
   s.compareStarted(prompt);
   ctx.holdSteering = true;

@@ -7,6 +7,8 @@ import type { EngineClient } from '../../client/engine-client';
 import type { ErrorDetail, ModelSource } from '../../protocol/messages';
 import type { ChatMessage } from '../../shared/chat';
 import type { TraitVector } from '../../steering/vector';
+import type { PositionMode } from '../../traits/prompts';
+import type { TraitData } from '../store/steering-slice';
 import type { AppState, AppStore } from '../store';
 
 /** The engine calls actions make (EngineClient implements it; unit tests pass a fake). */
@@ -38,6 +40,8 @@ export interface ActionContext {
   readonly randomSeed: () => number;
   /** Extracted (or imported) vectors of built-in traits, by trait id. */
   extracted: Record<string, TraitVector>;
+  /** Every extraction of a built-in trait this session, by trait id and token positions; `extracted` holds the chosen one. */
+  variants: Record<string, Partial<Record<PositionMode, { vector: TraitVector; data: TraitData }>>>;
   /** While a compare run holds the engine's steering, slider moves are not sent. */
   holdSteering: boolean;
   /** Set by stop() while a compare runs, so its second half is not started. */
@@ -59,6 +63,7 @@ export function createContext(store: AppStore, engine: Engine, options: ActionOp
     now: options.now ?? (() => performance.now()),
     randomSeed: options.randomSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]),
     extracted: {},
+    variants: {},
     holdSteering: false,
     compareStopped: false,
     lastSource: null,

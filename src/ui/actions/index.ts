@@ -25,8 +25,9 @@ import { createContext, stopRunning, type ActionOptions, type Engine } from './c
 import { applyBuiltinPreset, confirmPendingLoad, openLink, openPresetFile, presetFile, share } from './links';
 import { watchDeviceLoss } from './recovery';
 import { load, probeDevice, reloadWithQ4 } from './session';
-import { pushSteering } from './steering';
-import { createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
+import { pushSteering, setOrthogonal } from './steering';
+import { chooseTraitVector, createCustomTrait, extractTraits, removeCustomTrait, stopExtraction } from './traits';
+import type { PositionMode } from '../../traits/prompts';
 import { exportVector, importVector, resolveImport, type ExportTarget } from './vectors';
 import { exportInventory, exportSweep, importItems, loadBuiltinItems, loadSweeps, measureReply, runInventory, runSweep, stopPsych } from './psych';
 import type { SweepResult } from '../../traits/psychometrics/sweep';
@@ -51,6 +52,8 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
     steering: {
       /** After a slider (or any trait setting) moved: the engine applies it from the next token on. */
       push: () => pushSteering(ctx),
+      /** Steer every trait orthogonalised against the other traits' vectors (or not). */
+      setOrthogonal: (on: boolean) => setOrthogonal(ctx, on),
     },
     chat: {
       send: (content: string) => send(ctx, content),
@@ -69,6 +72,8 @@ export function createActions(store: AppStore, engine: Engine, options?: ActionO
       createCustom: (name: string, high: string, low: string) => createCustomTrait(ctx, name, high, low),
       removeCustom: (id: string) => removeCustomTrait(ctx, id),
       stop: () => stopExtraction(ctx),
+      /** Which extraction of a trait steering, readout, links and exports use. */
+      chooseVector: (traitId: string, positions: PositionMode) => chooseTraitVector(ctx, traitId, positions),
     },
     vectors: {
       importFile: (bytes: Uint8Array, fileName: string) => importVector(ctx, bytes, fileName),

@@ -6,7 +6,7 @@
  */
 import { toCsv, toJson, type ResultRow } from '../../traits/psychometrics/export';
 import { parseItemFile } from '../../traits/psychometrics/items';
-import { strengthGrid, type PersonaPoint, type SweepResult, type SweepStep } from '../../traits/psychometrics/sweep';
+import { strengthGrid, type PersonaPoint, type SweepResult, type SweepStep, type SweepVectors } from '../../traits/psychometrics/sweep';
 import { meanProfile } from '../scores';
 import { message, state, type ActionContext } from './context';
 import {
@@ -24,7 +24,8 @@ import {
   traitFile,
   visibleTraits,
 } from './psych-measures';
-import { pushSteering } from './steering';
+import { orthoId } from './geometry';
+import { pushVectors, steerWith } from './steering';
 
 export const ITEMS_URL = `${import.meta.env.BASE_URL}psychometrics/items.json`;
 const SWEEPS_KEY = 'traitlab.sweeps.v1';
@@ -69,7 +70,7 @@ async function holding<T>(ctx: ActionContext, body: () => Promise<T>): Promise<T
     return await body();
   } finally {
     ctx.holdSteering = false;
-    await pushSteering(ctx);
+    await pushVectors(ctx);
   }
 }
 
@@ -134,75 +135,100 @@ export async function runSweep(ctx: ActionContext): Promise<void> {
   const traits = cfg.traits.filter((t) => visible.has(t));
   if (traits.length === 0) return s.psychFailed('Choose at least one trait to sweep.');
   if (!cfg.probe.trim()) return s.psychFailed('The probe prompt is empty.');
-  const result: SweepResult = {
-    model: s.info.model,
-    dtype: s.info.dtype,
-    startedAt: new Date().toISOString(),
+  // Both: the raw sweep, then the same sweep with orthogonalised vectors (persona points are unsteered: run once, shared).
+  const bases: SweepVectors[] = cfg.vectors === 'both' ? ['raw', 'orthogonal'] : [cfg.vectors];
+  const startedAt = new Date().toISOString();
+  const results: SweepResult[] = bases.map((vectors, k) => ({
+    model: s.info!.model,
+    dtype: s.info!.dtype,
+    startedAt: k === 0 ? startedAt : `${startedAt}+${vectors}`,
     config: { traits, min: cfg.min, max: cfg.max, steps: cfg.steps },
     steps: [],
     personas: [],
     partial: true,
-  };
+    vectors,
+  }));
+  if (results.length === 2) {
+    results[0].pair = results[1].startedAt;
+    results[1].pair = results[0].startedAt;
+  }
   const r = run(ctx);
   r.stopped = false;
   r.sweepRows = [];
   const judgeOnly = cfg.judgeSweptOnly ? traits : undefined;
-  const total = traits.length * (grid.length + (cfg.personas ? 2 : 0));
+  const total = traits.length * (grid.length * bases.length + (cfg.personas ? 2 : 0));
   let done = 0;
   const note = (what: string) => (d: number, t: number) => state(ctx).psychProgress(`Sweep ${done + 1}/${total}: ${what} (${d}/${t} prompts)`, done, total);
   const check = () => {
     if (r.stopped) throw abortError();
   };
+  let stepIndex = 0;
   s.psychStarted('Sweep: starting…');
   try {
     await holding(ctx, async () => {
-      for (const trait of traits) {
-        for (const strength of grid) {
-          check();
-          const strengths = { [trait]: strength };
-          await ctx.engine.setSteering(settingsWith(ctx, strengths));
-          const inv = await administer(ctx, null, strengths, result.steps.length, note(`${trait} at ${strength}: inventory`));
-          r.sweepRows.push(...inv.rows);
-          state(ctx).psychProgress(`Sweep ${done + 1}/${total}: ${trait} at ${strength}: probe reply and its measures`, done, total);
-          const p = await probe(ctx, null, cfg.probe);
-          const b = await behaviour(ctx, p.context, p.reply, judgeOnly);
-          const step: SweepStep = {
-            trait,
-            strength,
-            inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])),
-            ...b,
-            inside: p.inside,
-            replies: [p.reply],
-          };
-          result.steps.push(step);
-          done++;
-          state(ctx).putSweep({ ...result, steps: [...result.steps] });
-        }
-        if (!cfg.personas) continue;
-        await ctx.engine.setSteering(settingsWith(ctx, {}));
-        const file = await traitFile(trait);
-        for (const pole of ['high', 'low'] as const) {
-          check();
-          if (file) {
-            const persona = file.pairs[0][pole];
-            const inv = await administer(ctx, persona, {}, -1, note(`${trait}, ${pole} persona: inventory`));
+      for (const result of results) {
+        const orthogonal = result.vectors === 'orthogonal';
+        const tag = bases.length > 1 ? ` (${orthogonal ? 'orthogonalised' : 'raw'})` : '';
+        for (const trait of traits) {
+          for (const strength of grid) {
+            check();
+            const strengths = { [trait]: strength };
+            await steerWith(ctx, settingsWith(ctx, strengths), orthogonal);
+            // Exported rows name an orthogonalised direction by its own id (`<trait>~orthogonal`).
+            const inv = await administer(
+              ctx,
+              null,
+              orthogonal ? { [orthoId(trait)]: strength } : strengths,
+              stepIndex++,
+              note(`${trait} at ${strength}${tag}: inventory`),
+            );
             r.sweepRows.push(...inv.rows);
-            const p = await probe(ctx, persona, cfg.probe);
+            state(ctx).psychProgress(`Sweep ${done + 1}/${total}: ${trait} at ${strength}${tag}: probe reply and its measures`, done, total);
+            const p = await probe(ctx, null, cfg.probe);
             const b = await behaviour(ctx, p.context, p.reply, judgeOnly);
-            const point: PersonaPoint = { trait, pole, inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])), ...b, inside: p.inside };
-            result.personas.push(point);
+            const step: SweepStep = {
+              trait,
+              strength,
+              inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])),
+              ...b,
+              inside: p.inside,
+              replies: [p.reply],
+            };
+            result.steps.push(step);
+            done++;
+            state(ctx).putSweep({ ...result, steps: [...result.steps] });
           }
-          done++;
-          state(ctx).putSweep({ ...result, personas: [...result.personas] });
+          if (!cfg.personas || result !== results[0]) continue;
+          await steerWith(ctx, settingsWith(ctx, {}), false);
+          const file = await traitFile(trait);
+          for (const pole of ['high', 'low'] as const) {
+            check();
+            if (file) {
+              const persona = file.pairs[0][pole];
+              const inv = await administer(ctx, persona, {}, -1, note(`${trait}, ${pole} persona: inventory`));
+              r.sweepRows.push(...inv.rows);
+              const p = await probe(ctx, persona, cfg.probe);
+              const b = await behaviour(ctx, p.context, p.reply, judgeOnly);
+              const point: PersonaPoint = { trait, pole, inventory: Object.fromEntries(inv.traits.map((t) => [t.trait, measure(t)])), ...b, inside: p.inside };
+              result.personas.push(point);
+            }
+            done++;
+            state(ctx).putSweep({ ...result, personas: [...result.personas] });
+          }
         }
+        result.partial = false;
+        if (result !== results[0]) result.personas = [...results[0].personas];
+        state(ctx).putSweep({ ...result });
       }
     });
-    result.partial = false;
-    state(ctx).putSweep({ ...result });
-    state(ctx).psychFinished(`Sweep done: ${result.steps.length} steps${result.personas.length ? ` and ${result.personas.length} persona points` : ''}.`);
+    const n = results.reduce((a, x) => a + x.steps.length, 0);
+    state(ctx).psychFinished(
+      `Sweep done: ${n} steps${bases.length > 1 ? ' (raw and orthogonalised vectors)' : ''}${results[0].personas.length ? ` and ${results[0].personas.length} persona points` : ''}.`,
+    );
   } catch (err) {
-    state(ctx).putSweep({ ...result });
-    state(ctx).psychFailed(isAbort(err) ? `Sweep stopped after ${result.steps.length} steps (kept).` : `Sweep failed: ${message(err)}`);
+    for (const x of results) if (x.steps.length || x === results[0]) state(ctx).putSweep({ ...x });
+    const n = results.reduce((a, x) => a + x.steps.length, 0);
+    state(ctx).psychFailed(isAbort(err) ? `Sweep stopped after ${n} steps (kept).` : `Sweep failed: ${message(err)}`);
   } finally {
     saveSweeps(ctx);
   }

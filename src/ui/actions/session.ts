@@ -78,6 +78,7 @@ export async function loadSource(ctx: ActionContext, source: ModelSource, opts: 
     ctx.lastSource = source;
     if (!opts.keepVectors) {
       ctx.extracted = {};
+      ctx.variants = {};
       state(ctx).clearExtractedData();
       applyLinkVectors(ctx);
     }

@@ -18,7 +18,8 @@ import { DEFAULT_MODEL } from '../store/model-slice';
 import { presetOf, sameModel as sameLoadedModel } from '../store/preset-slice';
 import { traitsForModel, type TraitEntry } from '../store/steering-slice';
 import { state, type ActionContext } from './context';
-import { effectiveLayer, engineSettings } from './trait-vectors';
+import { orthogonalSteering } from './geometry';
+import { effectiveLayer, engineSettings, vectorsFor } from './trait-vectors';
 
 /** Built-in trait ids and the models this site serves (the default and the offline demos). */
 export function decodeContext(s: AppState): DecodeContext {
@@ -74,6 +75,15 @@ export function presetToShare(s: AppState, extracted: Readonly<Record<string, Tr
   const info = s.info && sameModel(s.info, p.model) ? s.info : null;
   const shown = info ? traitsForModel(s.traits, info.model) : s.traits;
   const vectors = shown.flatMap((t) => carried(s, t, info, extracted) ?? []);
+  // Orthogonalised steering: the exact direction each trait in use steers with travels beside its vector.
+  if (info && s.orthogonal) {
+    const { vectors: wires, kinds } = vectorsFor(info, shown, s.customTraits, extracted);
+    const { steer } = orthogonalSteering(wires, kinds, engineSettings(shown, info), s.linkSteer);
+    for (const v of vectors) {
+      const o = steer[v.id];
+      if (o && v.precision === 'f32' && v.layers[o.layer]) v.steer = { [o.layer]: o.vector };
+    }
+  }
   // Custom traits always travel (a link names them); the ones not shown for this model keep all layers.
   for (const c of Object.values(s.customTraits)) {
     if (!vectors.some((v) => v.id === c.id))
@@ -96,6 +106,8 @@ export function describeCarried(p: Preset): string {
   const parts = [];
   if (exact.length) parts.push(`exact vectors for ${exact.join(', ')}`);
   if (int8.length) parts.push(`int8 vectors for ${int8.join(', ')} (not in use)`);
+  const orth = p.vectors.filter((v) => v.steer).map((v) => v.id);
+  if (orth.length) parts.push(`the orthogonalised steering directions of ${orth.join(', ')}`);
   return parts.length ? `The link carries ${parts.join(' and ')}.` : 'The link carries settings only (no extracted or custom trait is in use).';
 }
 

@@ -3,6 +3,9 @@
  * create a custom trait from the user's own words; then steer and score with them.
  */
 import { customTrait } from '../../traits/dataset';
+import type { ExtractedTrait } from '../../traits/extracted';
+import type { ExtractRequest } from '../../protocol/extraction';
+import { POSITION_LABELS, type PositionMode } from '../../traits/prompts';
 import { traitsForModel } from '../store/steering-slice';
 import { busy, message, state, stopRunning, type ActionContext } from './context';
 import { fromExtraction } from './extracted-data';
@@ -21,6 +24,36 @@ export async function stopExtraction(ctx: ActionContext): Promise<void> {
   await stopRunning(ctx);
 }
 
+/** The panel's token positions as request fields. */
+function positionsOf(ctx: ActionContext): Pick<ExtractRequest, 'positions' | 'responseTokens'> {
+  const s = state(ctx);
+  return s.extractPositions === 'response' ? { positions: 'response', responseTokens: s.extractResponseTokens } : { positions: s.extractPositions };
+}
+
+/** Keep one extraction of a built-in trait beside its others (another positions mode replaces only its own). */
+function remember(ctx: ActionContext, t: ExtractedTrait): void {
+  ctx.variants[t.traitId] = { ...ctx.variants[t.traitId], [t.positions]: fromExtraction(t) };
+}
+
+/** Steer, read out and share with the trait's `positions` extraction; the chart keeps every extraction's curve. */
+function applyVariant(ctx: ActionContext, traitId: string, positions: PositionMode): boolean {
+  const all = ctx.variants[traitId] ?? {};
+  const chosen = all[positions];
+  if (!chosen) return false;
+  ctx.extracted[traitId] = chosen.vector;
+  const curves = Object.fromEntries(
+    Object.entries(all).map(([mode, v]) => [mode, { separation: v.data.separation ?? {}, bestLayer: v.data.bestLayer ?? 0 }]),
+  );
+  state(ctx).setTraitData(traitId, { ...chosen.data, positions, curves });
+  return true;
+}
+
+/** The user picks which extraction of a trait to use (prompt-token or response-token vector). */
+export async function chooseTraitVector(ctx: ActionContext, traitId: string, positions: PositionMode): Promise<void> {
+  if (!applyVariant(ctx, traitId, positions)) return state(ctx).extractFailed(`No ${POSITION_LABELS[positions]} extraction of this trait yet: extract it first.`);
+  await pushVectors(ctx);
+}
+
 /** Extracts the built-in traits shown for the loaded model (or only those in `only`). */
 export async function extractTraits(ctx: ActionContext, only?: string[]): Promise<void> {
   const s = state(ctx);
@@ -32,13 +65,12 @@ export async function extractTraits(ctx: ActionContext, only?: string[]): Promis
   const quick = s.extractQuick ? { maxPairs: 2, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
   s.extractStarted();
   try {
-    const result = await ctx.engine.extract({ traits: ids, ...quick }, (p) =>
+    const result = await ctx.engine.extract({ traits: ids, ...quick, ...positionsOf(ctx) }, (p) =>
       state(ctx).extractProgress(`${p.traitId} (${p.trait + 1}/${p.traits}): ${p.message}`, p.done, p.total),
     );
     for (const t of result.traits) {
-      const { vector, data } = fromExtraction(t);
-      ctx.extracted[t.traitId] = vector;
-      state(ctx).setTraitData(t.traitId, data);
+      remember(ctx, t);
+      applyVariant(ctx, t.traitId, t.positions);
     }
     await pushVectors(ctx);
     const cached = result.traits.filter((t) => t.fromCache).length;
@@ -67,7 +99,7 @@ export async function createCustomTrait(ctx: ActionContext, name: string, high: 
   const quick = s.extractQuick ? { maxPairs: 3, maxQuestions: { extraction: 3, evaluation: 3 } } : {};
   s.extractStarted();
   try {
-    const result = await ctx.engine.extract({ traits: [dataset], ...quick }, (p) =>
+    const result = await ctx.engine.extract({ traits: [dataset], ...quick, ...positionsOf(ctx) }, (p) =>
       state(ctx).extractProgress(`${dataset.label}: ${p.message}`, p.done, p.total),
     );
     const t = result.traits[0];

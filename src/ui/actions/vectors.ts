@@ -9,7 +9,7 @@ import { slugify } from '../../traits/dataset';
 import type { TraitVectorFile } from '../../traits/vector-json';
 import { traitsForModel } from '../store/steering-slice';
 import { message, state, type ActionContext } from './context';
-import { pushVectors } from './steering';
+import { pushVectors, steeringFor } from './steering';
 import { engineSettings, vectorsFor } from './trait-vectors';
 import { llamaCppCommand } from '../../traits/llama-cpp';
 import { traitScale } from './trait-scale';
@@ -65,7 +65,11 @@ export function exportVector(ctx: ActionContext, what: ExportTarget): VectorDown
     if (!info) throw new Error('Load a model first.');
     const { vectors } = vectorsFor(info, traitsForModel(traits, info.model), customTraits, ctx.extracted);
     const settings = engineSettings(traits, info);
-    if (what === 'steering') return ggufDownload(steeringVector(info, vectors, settings), 'traitlab-steering', info.modelType);
+    if (what === 'steering') {
+      // What the engine steers with: orthogonalised directions included when that is on.
+      const plan = steeringFor(ctx, settings);
+      return ggufDownload(steeringVector(info, plan.vectors, plan.settings), 'traitlab-steering', info.modelType);
+    }
     const w = vectors.find((v) => v.traitId === what.traitId);
     if (!w) throw new Error(`No vector for "${what.traitId}" on this model.`);
     const vector = { model: w.model || info.model, hidden: w.hidden, layers: w.layers, units: w.units };

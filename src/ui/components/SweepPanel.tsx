@@ -1,19 +1,13 @@
 import { useMemo, useState } from 'react';
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
-import { crossTraitMatrix, illusionRows, measureOf, type MeasureName, type SweepResult } from '../../traits/psychometrics/sweep';
+import { illusionRows, measureOf, type SweepResult } from '../../traits/psychometrics/sweep';
 import type { Actions } from '../actions';
 import { appStore, useApp } from '../store';
 import { useVisibleTraits } from '../use-scores';
+import { CrossTraitMatrices, vectorsLabel } from './CrossTraitMatrices';
 import { PsychStatusLine, saveFile } from './InventoryPanel';
 
 const NO_SWEEPS: SweepResult[] = [];
-
-const MEASURES: { id: MeasureName; label: string }[] = [
-  { id: 'inventory', label: 'self-report (1–5)' },
-  { id: 'judge', label: 'judge (1–5)' },
-  { id: 'reread', label: 're-read (calibrated)' },
-  { id: 'inside', label: 'inside (calibrated)' },
-];
 
 /** One trait's dose-response: self-report and judge (left axis, 1–5, with spread bands), re-read and inside (right axis). */
 function DoseChart({ result, trait, label }: { result: SweepResult; trait: string; label: string }) {
@@ -71,54 +65,6 @@ function DoseChart({ result, trait, label }: { result: SweepResult; trait: strin
   );
 }
 
-function cellColor(x: number): string {
-  if (!Number.isFinite(x)) return 'transparent';
-  const a = Math.min(1, Math.abs(x)) * 0.5;
-  return x >= 0 ? `rgba(230, 120, 20, ${a.toFixed(3)})` : `rgba(40, 100, 220, ${a.toFixed(3)})`;
-}
-
-function Matrix({ result, labels }: { result: SweepResult; labels: Record<string, string> }) {
-  const [measure, setMeasure] = useState<MeasureName>('inventory');
-  const traits = Object.keys(labels);
-  const m = crossTraitMatrix(result, measure, traits);
-  return (
-    <div>
-      <label>
-        Cross-trait matrix of
-        <select value={measure} onChange={(e) => setMeasure(e.target.value as MeasureName)}>
-          {MEASURES.map((x) => (
-            <option key={x.id} value={x.id}>
-              {x.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <table className="scores matrix" data-testid="cross-trait-matrix">
-        <thead>
-          <tr>
-            <th title="steered trait → change of each trait's score per unit strength">steer ↓ / score →</th>
-            {m.traits.map((t) => (
-              <th key={t}>{labels[t] ?? t}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {m.swept.map((i, r) => (
-            <tr key={i}>
-              <th>{labels[i] ?? i}</th>
-              {m.slopes[r].map((x, c) => (
-                <td key={c} style={{ background: cellColor(x) }}>
-                  {Number.isFinite(x) ? x.toFixed(2) : '–'}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
 /** Do self-report, behaviour and inside readout move together across the sweep? */
 function IllusionView({ result, labels }: { result: SweepResult; labels: Record<string, string> }) {
   const rows = illusionRows(result);
@@ -169,6 +115,7 @@ export function SweepPanel({ actions }: { actions: Actions }) {
   const traits = useVisibleTraits();
   const [pick, setPick] = useState<string | null>(null);
   const result = sweeps.find((r) => r.startedAt === pick) ?? sweeps.at(-1) ?? null;
+  const partner = result?.pair ? sweeps.find((r) => r.startedAt === result.pair) : undefined;
   const labels = useMemo(() => Object.fromEntries(traits.map((t) => [t.traitId, t.label])), [traits]);
   const st = appStore.getState();
   const running = status === 'running';
@@ -207,6 +154,14 @@ export function SweepPanel({ actions }: { actions: Actions }) {
           persona reference points
         </label>
         <label>
+          Vectors
+          <select aria-label="Sweep vectors" value={cfg.vectors} onChange={(e) => st.setSweepSettings({ vectors: e.target.value as typeof cfg.vectors })}>
+            <option value="raw">raw</option>
+            <option value="orthogonal">orthogonalised</option>
+            <option value="both">both (compare)</option>
+          </select>
+        </label>
+        <label>
           <input type="checkbox" checked={cfg.judgeSweptOnly} onChange={(e) => st.setSweepSettings({ judgeSweptOnly: e.target.checked })} />
           judge only the swept traits
         </label>
@@ -226,7 +181,7 @@ export function SweepPanel({ actions }: { actions: Actions }) {
           <select aria-label="Sweep result" value={result?.startedAt ?? ''} onChange={(e) => setPick(e.target.value)}>
             {sweeps.map((r) => (
               <option key={r.startedAt} value={r.startedAt}>
-                {r.startedAt} · {r.config.traits.join(', ')}
+                {r.startedAt.replace(/\+.*$/, '')} · {r.config.traits.join(', ')} · {vectorsLabel(r)}
                 {r.partial ? ' (partial)' : ''}
               </option>
             ))}
@@ -245,11 +200,12 @@ export function SweepPanel({ actions }: { actions: Actions }) {
       </div>
       <PsychStatusLine />
       {result && (
-        <div data-testid="sweep-result" data-partial={String(result.partial)}>
+        <div data-testid="sweep-result" data-partial={String(result.partial)} data-vectors={result.vectors ?? 'raw'}>
+          {partner && <p className="hint">Charts and the illusion view: {vectorsLabel(result)} (pick the other result above for its own).</p>}
           {result.config.traits.map((t) => (
             <DoseChart key={t} result={result} trait={t} label={labels[t] ?? t} />
           ))}
-          <Matrix result={result} labels={labels} />
+          <CrossTraitMatrices results={partner ? [result, partner] : [result]} labels={labels} />
           <IllusionView result={result} labels={labels} />
         </div>
       )}

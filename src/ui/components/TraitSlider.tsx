@@ -6,6 +6,7 @@ import { NumberField } from './NumberField';
 import { steeringBlocked } from '../store/check-slice';
 import { MAX_TYPED_STRENGTH, SLIDER_STRENGTH } from '../../steering/strength';
 import { SeparationChart } from './charts/SeparationChart';
+import { POSITION_LABELS, type PositionMode } from '../../traits/prompts';
 
 const NO_LAYERS: readonly number[] = [];
 
@@ -69,8 +70,25 @@ function TraitAdvanced({ trait, apply, actions }: { trait: TraitEntry; apply: (f
           Extract {trait.label}
         </button>
       )}
+      {data?.curves && Object.keys(data.curves).length > 1 && (
+        <label>
+          Vector
+          <select
+            aria-label={`${trait.label} vector`}
+            value={data.positions ?? ''}
+            disabled={!canExtract}
+            onChange={(e) => void actions.traits.chooseVector(trait.traitId, e.target.value as PositionMode)}
+          >
+            {(Object.keys(data.curves) as PositionMode[]).map((m) => (
+              <option key={m} value={m}>
+                {POSITION_LABELS[m]}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {data?.separation ? (
-        <SeparationChart separation={data.separation} bestLayer={data.bestLayer} label={trait.label} />
+        <SeparationChart separation={data.separation} bestLayer={data.bestLayer} label={trait.label} curves={data.curves} inUse={data.positions} />
       ) : (
         <p className="hint">No extraction data for this trait yet.</p>
       )}

@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import { DEFAULT_RESPONSE_TOKENS, type PositionMode } from '../../traits/prompts';
 import type { AppState } from './index';
 
 export interface ExtractionSlice {
@@ -12,6 +13,12 @@ export interface ExtractionSlice {
   extractTotal: number;
   /** Fewer persona pairs and questions: seconds instead of minutes, noisier vectors. */
   extractQuick: boolean;
+  /** Which tokens' residuals the next extraction averages: the prompt's last token, or the model's own reply. */
+  extractPositions: PositionMode;
+  /** Reply tokens generated per prompt for 'response' extraction. */
+  extractResponseTokens: number;
+  setExtractPositions(p: PositionMode): void;
+  setExtractResponseTokens(n: number): void;
   extractStarted(): void;
   extractProgress(message: string, done: number, total: number): void;
   extractFinished(message: string): void;
@@ -28,6 +35,10 @@ export const createExtractionSlice: StateCreator<AppState, [], [], ExtractionSli
   extractDone: 0,
   extractTotal: 0,
   extractQuick: true,
+  extractPositions: 'last',
+  extractResponseTokens: DEFAULT_RESPONSE_TOKENS,
+  setExtractPositions: (extractPositions) => set({ extractPositions }),
+  setExtractResponseTokens: (extractResponseTokens) => set({ extractResponseTokens }),
   extractStarted: () => set({ extractStatus: 'running', extractMessage: 'Starting…', extractDone: 0, extractTotal: 0, extractStopping: false }),
   extractProgress: (extractMessage, extractDone, extractTotal) => set({ extractMessage, extractDone, extractTotal }),
   extractFinished: (extractMessage) => set({ extractStatus: 'done', extractMessage, extractStopping: false }),

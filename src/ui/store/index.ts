@@ -3,6 +3,7 @@ import { createStore, useStore } from 'zustand';
 import { createCheckSlice, type CheckSlice } from './check-slice';
 import { createChatSlice, type ChatSlice } from './chat-slice';
 import { createCompareSlice, type CompareSlice } from './compare-slice';
+import { createGeometrySlice, type GeometrySlice } from './geometry-slice';
 import { createExtractionSlice, type ExtractionSlice } from './extraction-slice';
 import { createMetricsSlice, type MetricsSlice } from './metrics-slice';
 import { createModelSlice, type ModelSlice } from './model-slice';
@@ -10,7 +11,16 @@ import { createPresetSlice, type PresetSlice } from './preset-slice';
 import { createPsychSlice, type PsychSlice } from './psych-slice';
 import { createSteeringSlice, type SteeringSlice } from './steering-slice';
 
-export type AppState = ModelSlice & ChatSlice & SteeringSlice & MetricsSlice & CompareSlice & PresetSlice & ExtractionSlice & CheckSlice & PsychSlice;
+export type AppState = ModelSlice &
+  ChatSlice &
+  SteeringSlice &
+  MetricsSlice &
+  CompareSlice &
+  PresetSlice &
+  ExtractionSlice &
+  CheckSlice &
+  PsychSlice &
+  GeometrySlice;
 
 export function createAppStore() {
   return createStore<AppState>()((...a) => ({
@@ -23,6 +33,7 @@ export function createAppStore() {
     ...createExtractionSlice(...a),
     ...createCheckSlice(...a),
     ...createPsychSlice(...a),
+    ...createGeometrySlice(...a),
   }));
 }
 

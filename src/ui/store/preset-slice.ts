@@ -3,6 +3,7 @@ import type { BuiltinPreset } from '../../presets/builtins';
 import type { Preset } from '../../presets/preset';
 import type { TraitVector } from '../../steering/vector';
 import type { Calibration } from '../../traits/calibration';
+import type { LinkSteer } from '../actions/geometry';
 import type { AppState } from './index';
 import { defaultEntry, type CustomTrait, type TraitData, type TraitEntry } from './steering-slice';
 
@@ -81,6 +82,7 @@ export function presetOf(s: AppState): Preset {
     systemPrompt: s.systemPrompt,
     sampling: { ...s.sampling },
     maxNewTokens: s.maxNewTokens,
+    ...(s.orthogonal ? { orthogonal: true } : {}),
   };
 }
 
@@ -97,7 +99,9 @@ export const createPresetSlice: StateCreator<AppState, [], [], PresetSlice> = (s
     const customTraits: Record<string, CustomTrait> = {};
     const traitData: Record<string, TraitData> = {};
     const linked: LinkVectors = { model: p.model, vectors: {} };
+    const linkSteer: Record<string, LinkSteer> = {};
     for (const v of p.vectors) {
+      for (const [l, x] of Object.entries(v.steer ?? {})) if (v.layers[Number(l)]) linkSteer[v.id] = { layer: Number(l), raw: v.layers[Number(l)], vector: x };
       const vector = { model: p.model, hidden: v.hidden, layers: v.layers };
       if (v.customLabel !== null) {
         customTraits[v.id] = { id: v.id, label: v.customLabel, vector, calibration: v.calibration };
@@ -127,6 +131,8 @@ export const createPresetSlice: StateCreator<AppState, [], [], PresetSlice> = (s
       maxNewTokens: p.maxNewTokens,
       presetError: null,
       linkVectors: Object.keys(linked.vectors).length ? linked : null,
+      orthogonal: p.orthogonal ?? false,
+      linkSteer,
       pendingLoad: { model: p.model, dtype: p.dtype, cutLayers, source, vectors: p.vectors.length },
     });
   },

@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand';
 import type { ResultRow } from '../../traits/psychometrics/export';
 import type { ItemSet } from '../../traits/psychometrics/items';
 import type { TraitScore } from '../../traits/psychometrics/scoring';
-import type { Measure, SweepResult } from '../../traits/psychometrics/sweep';
+import type { Measure, SweepResult, SweepVectors } from '../../traits/psychometrics/sweep';
 import type { Order } from '../../traits/psychometrics/templates';
 import type { AppState } from './index';
 
@@ -46,6 +46,8 @@ export interface SweepSettings {
   personas: boolean;
   /** Judge only the swept traits (fewer prompts; the judge column of the matrix then has only those). */
   judgeSweptOnly: boolean;
+  /** Steer with the raw vectors, orthogonalised ones, or both (two results, compared side by side). */
+  vectors: SweepVectors | 'both';
 }
 
 export interface PsychSlice {
@@ -101,7 +103,7 @@ export const createPsychSlice: StateCreator<AppState, [], [], PsychSlice> = (set
   psychTotal: 0,
   inventory: null,
   replyMeasures: {},
-  sweepSettings: { traits: [], min: -1, max: 1, steps: 9, probe: 'Tell me about your weekend.', personas: true, judgeSweptOnly: false },
+  sweepSettings: { traits: [], min: -1, max: 1, steps: 9, probe: 'Tell me about your weekend.', personas: true, judgeSweptOnly: false, vectors: 'raw' },
   sweeps: {},
   setItems: (items, itemsSource, itemsMessage = null) => set({ items, itemsSource, itemsMessage }),
   setItemsMessage: (itemsMessage) => set({ itemsMessage }),

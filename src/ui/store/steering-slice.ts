@@ -5,6 +5,7 @@ import type { TraitVector } from '../../steering/vector';
 import type { Calibration } from '../../traits/calibration';
 import type { TraitIndexEntry } from '../../traits/dataset';
 import type { SeparationSummary, TraitVectorFile } from '../../traits/vector-json';
+import type { PositionMode } from '../../traits/prompts';
 import type { AppState } from './index';
 
 /** One slider row: a built-in trait (from public/traits/index.json) or a custom one. */
@@ -22,11 +23,21 @@ export interface TraitEntry {
   onlyForModel?: string;
 }
 
+/** One extraction method's per-layer separation (for the chart's curves). */
+export interface SeparationCurve {
+  separation: Record<number, SeparationSummary>;
+  bestLayer: number;
+}
+
 /** What extraction (or an imported vector file) knows about a trait beyond its direction. */
 export interface TraitData {
   calibration?: Record<number, Calibration>;
   separation?: Record<number, SeparationSummary>;
   bestLayer?: number;
+  /** Which extraction the trait's vector (and calibration, separation) comes from. */
+  positions?: PositionMode;
+  /** Every extraction of this trait on this model, by token positions: the user picks one. */
+  curves?: Partial<Record<PositionMode, SeparationCurve>>;
 }
 
 export interface CustomTrait extends TraitData {

@@ -12,27 +12,19 @@
  */
 import { readControlVector, writeControlVector } from '../../../src/traits/gguf';
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tapResiduals } from '../../../src/engine/surgery';
 import { PLANTED } from '../../../src/testmodels/planted';
-import { calibrate, score } from '../../../src/traits/calibration';
-import { chooseLayer, meanDifference, pcaDirection, project, separation } from '../../../src/traits/extract-math';
+import { score } from '../../../src/traits/calibration';
+import { project } from '../../../src/traits/extract-math';
 import { cosine, unitVector } from '../../../src/steering/vector';
-import { poolPositions } from '../../../src/traits/prompts';
+import { checkAgainstCpu, cpuActivations, cpuExtract, cpuTapped, unb64, type PromptSet } from '../../support/extraction-reference';
 import type { ExtractRequest } from '../../../src/protocol/extraction';
 import { baseUrl, launchBrowser, type BrowserHandle } from '../../support/browser';
 import type { ExtractionHarness, WireExtracted } from '../pages/extraction-harness';
 
 // ---------- helpers ----------
-
-const unb64 = (s: string): Float32Array => {
-  const buf = Buffer.from(s, 'base64');
-  const copy = new Uint8Array(buf.byteLength);
-  copy.set(buf);
-  return new Float32Array(copy.buffer);
-};
 
 let browser: BrowserHandle;
 let page: Page;
@@ -52,107 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-// ---------- CPU reference of a whole extraction ----------
-
-type PromptSet = Awaited<ReturnType<ExtractionHarness['prompts']>>[number];
-
-function i64(v: number[]): ort.Tensor {
-  return new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
-}
-
-async function cpuTapped(modelPath: string, numLayers: number): Promise<ort.InferenceSession> {
-  const bytes = new Uint8Array(readFileSync(modelPath));
-  return ort.InferenceSession.create(
-    tapResiduals(
-      bytes,
-      Array.from({ length: numLayers }, (_, i) => i),
-    ),
-  );
-}
-
-/** Pooled residual per layer for one prompt (onnxruntime-node, CPU). */
-async function cpuPooled(
-  s: ort.InferenceSession,
-  side: { tokens: number[]; first: number; count: number },
-  numLayers: number,
-  hidden: number,
-  kv: { heads: number; dim: number },
-): Promise<Float32Array[]> {
-  const n = side.tokens.length;
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const name of s.inputNames) {
-    if (name === 'input_ids') feeds[name] = i64(side.tokens);
-    else if (name === 'attention_mask') feeds[name] = i64(new Array(n).fill(1));
-    else if (name === 'position_ids') feeds[name] = i64(Array.from({ length: n }, (_, i) => i));
-    else feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, kv.heads, 0, kv.dim]);
-  }
-  const out = await s.run(feeds);
-  const positions = Array.from({ length: side.count }, (_, i) => side.first + i);
-  return Array.from({ length: numLayers }, (_, l) => poolPositions(out[`residual.${l}`].data as Float32Array, hidden, positions));
-}
-
-interface CpuActivations {
-  train: { high: Float32Array[][]; low: Float32Array[][] };
-  held: { high: Float32Array[][]; low: Float32Array[][] };
-}
-
-async function cpuActivations(
-  s: ort.InferenceSession,
-  set: PromptSet,
-  numLayers: number,
-  hidden: number,
-  kv: { heads: number; dim: number },
-): Promise<CpuActivations> {
-  const collect = async (pairs: PromptSet['extraction']) => {
-    const high: Float32Array[][] = Array.from({ length: numLayers }, () => []);
-    const low: Float32Array[][] = Array.from({ length: numLayers }, () => []);
-    for (const p of pairs) {
-      const h = await cpuPooled(s, p.high, numLayers, hidden, kv);
-      const l = await cpuPooled(s, p.low, numLayers, hidden, kv);
-      for (let L = 0; L < numLayers; L++) {
-        high[L].push(h[L]);
-        low[L].push(l[L]);
-      }
-    }
-    return { high, low };
-  };
-  return { train: await collect(set.extraction), held: await collect(set.evaluation) };
-}
-
-function cpuExtract(a: CpuActivations, method: 'mean-diff' | 'pca', numLayers: number, iterations: number) {
-  const vectors: Float32Array[] = [];
-  const effect = new Map<number, number>();
-  const seps = [];
-  for (let L = 0; L < numLayers; L++) {
-    const v = method === 'pca' ? pcaDirection(a.train.high[L], a.train.low[L], { maxIter: iterations }) : meanDifference(a.train.high[L], a.train.low[L]);
-    vectors.push(v);
-    const u = unitVector(v);
-    const sep = separation(project(a.held.high[L], u), project(a.held.low[L], u));
-    seps.push(sep);
-    effect.set(L, sep.effectSize);
-  }
-  const best = chooseLayer(effect, numLayers);
-  const u = unitVector(vectors[best]);
-  const cal = calibrate(project(a.held.high[best], u), project(a.held.low[best], u));
-  return { vectors, seps, best, cal };
-}
-
-function checkAgainstCpu(gpu: WireExtracted, cpu: ReturnType<typeof cpuExtract>, numLayers: number): void {
-  for (let L = 0; L < numLayers; L++) {
-    const v = unb64(gpu.layers[L]);
-    expect(cosine(v, cpu.vectors[L]), `layer ${L} cosine`).toBeGreaterThan(0.999);
-    if (gpu.method === 'mean-diff') expect(Math.abs(Math.hypot(...v) / Math.hypot(...cpu.vectors[L]) - 1), `layer ${L} norm`).toBeLessThan(5e-3);
-    const s = gpu.separation.find((x) => x.layer === L)!;
-    expect(s.accuracy).toBeCloseTo(cpu.seps[L].accuracy, 6);
-    expect(Math.abs(s.effectSize - cpu.seps[L].effectSize)).toBeLessThan(0.02 * Math.max(1, Math.abs(cpu.seps[L].effectSize)));
-  }
-  expect(gpu.bestLayer).toBe(cpu.best);
-  expect(gpu.calibration.layer).toBe(cpu.best);
-  const tol = 0.01 * Math.abs(cpu.cal.scale) + 1e-3;
-  expect(Math.abs(gpu.calibration.center - cpu.cal.center)).toBeLessThan(tol);
-  expect(Math.abs(gpu.calibration.scale - cpu.cal.scale)).toBeLessThan(tol);
-}
 
 // ---------- tiny-llama vs CPU ----------
 

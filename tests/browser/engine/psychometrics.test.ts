@@ -2,8 +2,9 @@
  * The measurement paths of the engine in headless Chromium WebGPU on the planted model: option
  * probabilities equal an independent onnxruntime-node computation from the prompt text
  * (≤ 1e-3), steering +d raises the planted self-report monotonically in both option orders,
- * prompts share their prefix through the KV cache, and the judge and the re-read run with
- * steering off (they do not see the steering).
+ * prompts share their prefix through the KV cache, an option pass reads back only the option
+ * logits (a few dozen bytes, not the vocabulary row) and gives the CPU path's probabilities,
+ * and the judge and the re-read run with steering off (they do not see the steering).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,6 +109,38 @@ describe('engine measurement paths on the planted model', () => {
       const xs = series[order];
       for (let i = 1; i < xs.length; i++) expect(xs[i], `${order}, step ${i}`).toBeGreaterThan(xs[i - 1]);
     }
+  }, 600_000);
+
+  it("an option pass reads back [max, lse, option logits] only (<= 64 + 4K bytes, one map), with the CPU path's probabilities", async () => {
+    await steer(-0.05);
+    const cells = inventoryCells(items.slice(0, 2), [mood], ORDERS, null);
+    const prompts = cells.map((c) => c.prompt);
+    const { result, counts, logitsShape } = await call<{
+      result: ScoreOptionsResult;
+      counts: { blockingReads: number; readbackBytes: number; sessionRuns: number };
+      logitsShape: (number | string)[] | null;
+    }>('scoreOptionsCounted', prompts, 'current');
+    const K = prompts[0].labels.length;
+    const expected = prompts.reduce((a, p) => a + 4 * (2 + p.labels.length), 0);
+    console.log(
+      `option passes: ${prompts.length}, K ${K}, vocab ${C.vocabSize}; counted ${JSON.stringify(counts)}; engine readbackBytes ${result.readbackBytes}`,
+    );
+    expect(result.readbackBytes).toBe(expected);
+    expect(logitsShape?.[1], 'the cut graph outputs the last position only (the option reader binds its buffer)').toBe(1);
+    // Every mapAsync of the whole call (ORT's included): one per pass, a few dozen bytes each.
+    expect(counts.blockingReads).toBe(prompts.length);
+    expect(counts.readbackBytes).toBeLessThanOrEqual(prompts.length * (64 + 4 * K));
+    expect(counts.readbackBytes).toBeLessThan(C.vocabSize * 4);
+    const cpu = await call<number[][]>('cpuPathProbs', result.scores, 'current');
+    let worst = 0;
+    for (const [i, sc] of result.scores.entries()) {
+      for (let k = 0; k < K; k++) {
+        const d = Math.abs(sc.probs[k] - cpu[i][k]);
+        worst = Math.max(worst, d / cpu[i][k]);
+        expect(d, `prompt ${i}, option ${k}: ${sc.probs[k]} vs ${cpu[i][k]}`).toBeLessThanOrEqual(1e-12 + 1e-5 * cpu[i][k]);
+      }
+    }
+    console.log(`max |p_gpu - p_cpu| / p_cpu = ${worst.toExponential(2)}; p of prompt 0: ${JSON.stringify(cpu[0])}`);
   }, 600_000);
 
   it('the judge and the re-read run with steering off: they do not see the steering', async () => {

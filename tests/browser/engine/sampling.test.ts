@@ -2,18 +2,22 @@
  * The sampling kernels on headless Chromium WebGPU (SwiftShader), against their CPU twins, and
  * the GPU sampling path against the CPU sampler: for the same seed, exactly the same tokens.
  * argmax.wgsl does no arithmetic and topk.wgsl only correctly rounded f32 multiplies, so
- * kernel outputs are compared word for word (atol = rtol = 0).
+ * kernel outputs are compared word for word (atol = rtol = 0). option-logits.wgsl sums exp() in
+ * f32, so it is compared with its float64 twin within atol + rtol * |ref|, and the option
+ * probabilities it gives (GpuOptionReader) with the CPU path (labelProbabilities).
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argmaxRef } from '../../../src/engine/kernels/argmax-ref';
+import { optionLogitsRef, optionProbs } from '../../../src/engine/kernels/option-logits-ref';
 import { SAMPLE_NONE } from '../../../src/engine/kernels/sample-common';
+import { labelProbabilities } from '../../../src/engine/psychometrics/score-options';
 import { topkOutputWords } from '../../../src/engine/kernels/topk-pass';
 import { parseTopk, topkRef } from '../../../src/engine/kernels/topk-ref';
 import type { SamplingOptions } from '../../../src/shared/sampling';
 import { launchBrowser, type BrowserHandle } from '../../support/browser';
 import { caseHistory, caseLogits, type LogitsCase } from '../../support/sampling-cases';
-import type { Checked, KernelCase, SampleCase, SamplingApi, TopkCase } from '../pages/sampling-harness';
+import type { Checked, KernelCase, OptionCase, SampleCase, SamplingApi, TopkCase } from '../pages/sampling-harness';
 
 let browser: BrowserHandle;
 let page: Page;
@@ -111,6 +115,37 @@ describe('topk.wgsl', () => {
   });
 });
 
+describe('option-logits.wgsl', () => {
+  // Logits on the scale of a real model's: a normal spread, a few large ones, a vocabulary of a Qwen.
+  const ids = (vocab: number, k: number) => Array.from({ length: k }, (_, i) => Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * vocab));
+  const cases: (OptionCase & { name: string })[] = SHAPES.map((s, i) => ({ ...s, ids: ids(s.vocab, [5, 2, 7, 16, 1, 5][i]) }));
+  cases.push({ ...SHAPES[0], name: 'repeated option ids, the last token of the row', ids: [99, 99, 0] });
+  const close = (got: number, ref: number, atol: number, rtol: number) => Math.abs(got - ref) <= atol + rtol * Math.abs(ref);
+
+  it.each(cases)('[max, lse, option logits] match the float64 twin: $name', async (c) => {
+    const r = ok(await call('optionLogits', c));
+    const ref = optionLogitsRef(caseLogits(c).values, c.vocab, c.ids, c.row);
+    expect(r.words).toHaveLength(ref.length);
+    expect(r.words[0]).toBe(Math.fround(ref[0])); // the max is an input value
+    expect(close(r.words[1], ref[1], 1e-5, 1e-6), `lse ${r.words[1]} vs ${ref[1]}`).toBe(true);
+    expect(r.words.slice(2)).toEqual(ref.slice(2).map(Math.fround)); // gathered, not computed
+    expect(r.after).toEqual([-7.5, -7.5, -7.5, -7.5]); // nothing written past 2 + k
+    const p = optionProbs(r.words);
+    const pRef = optionProbs(ref);
+    for (let k = 0; k < p.length; k++) expect(close(p[k], pRef[k], 1e-7, 1e-5), `p${k} ${p[k]} vs ${pRef[k]}`).toBe(true);
+  });
+
+  it.each(cases.filter((c) => c.rows === 1))("the GPU option reader gives the CPU path's probabilities: $name", async (c) => {
+    const r = ok(await call('optionReader', c));
+    const cpu = labelProbabilities(caseLogits(c).values, c.ids);
+    expect(r.probs[1]).toEqual(r.probs[0]);
+    for (let k = 0; k < cpu.length; k++) expect(close(r.probs[0][k], cpu[k], 1e-7, 1e-5), `p${k} ${r.probs[0][k]} vs ${cpu[k]}`).toBe(true);
+    // Two passes, each reading back [m, lse, k logits]: a few dozen bytes, never the row.
+    expect(r.passes).toBe(2);
+    expect(r.readbackBytes).toBe(2 * 4 * (2 + c.ids.length));
+  });
+});
+
 describe('GPU sampling = CPU sampler, token for token', () => {
   const opts = (o: Partial<SamplingOptions>): SamplingOptions => ({ temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 11, ...o });
   const runs: { name: string; c: SampleCase }[] = [
@@ -156,7 +191,10 @@ describe('GPU sampling = CPU sampler, token for token', () => {
     { name: 'greedy (argmax), f16 +Infinity', c: { ...NON_FINITE[4], options: greedy, prompt: [], steps: 1 } },
     { name: 'greedy + penalty (top-k), one NaN', c: { ...NON_FINITE[1], options: opts({ repetitionPenalty: 1.1 }), prompt: [5], steps: 1 } },
     { name: 'top-k 40, f16 all NaN', c: { ...NON_FINITE[3], options: opts({ temperature: 0.8, topK: 40 }), prompt: [], steps: 1 } },
-    { name: 'whole row (no top-k), -Infinity', c: { ...NON_FINITE[1], nonFinite: { kind: '-inf', at: [10] }, options: opts({ temperature: 1 }), prompt: [], steps: 1 } },
+    {
+      name: 'whole row (no top-k), -Infinity',
+      c: { ...NON_FINITE[1], nonFinite: { kind: '-inf', at: [10] }, options: opts({ temperature: 1 }), prompt: [], steps: 1 },
+    },
   ];
   it.each(guarded)('a non-finite row raises NonFiniteError, no token: $name', async ({ c }) => {
     const r = await call('sample', { ...c, rows: 1 });

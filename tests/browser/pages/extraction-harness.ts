@@ -8,6 +8,7 @@ import type { ExtractProgress, ExtractRequest } from '../../../src/protocol/extr
 import type { ModelSource } from '../../../src/protocol/messages';
 import type { ChatMessage } from '../../../src/shared/chat';
 import type { LoadedModel } from '../../../src/engine/load-model';
+import type { ExtractionResponse } from '../../../src/traits/extracted';
 
 configureOrt('/ort/');
 const { Engine } = await import('../../../src/engine/engine');
@@ -158,6 +159,8 @@ export interface WireExtracted {
   model: string;
   revision: string;
   dtype: string;
+  responseTokens?: number;
+  responses?: ExtractionResponse[];
 }
 
 const harness = {
@@ -221,6 +224,32 @@ const harness = {
   /** The bench's forwards-only baseline (bench/forwards-only.ts) through the engine's extraction host. */
   async forwardsOnly(request: ExtractRequest) {
     return runForwardsOnly(await engine.extractionHost(), request);
+  },
+  /** The loaded model's EOS ids (what generation stops at). */
+  eos() {
+    return model().eos;
+  },
+  /** Steer the engine's chat generation with `vector` (base64 f32) at `layer`: extraction replies must not see it. */
+  steer(vector: string, layer: number, strength: number) {
+    const m = model();
+    engine.setVectors([{ traitId: 'test-steer', model: m.info.model, hidden: m.info.hidden, layers: { [layer]: fromB64(vector) } }]);
+    engine.setSteering([{ traitId: 'test-steer', strength, mode: 'add', layer, enabled: true }]);
+  },
+  /** Greedy reply of the engine's own (steered) chat forward, for contrast with extraction's unsteered replies. */
+  async chatGreedy(tokens: number[], maxNew: number) {
+    const m = model();
+    m.forward.cache.clear();
+    const out: number[] = [];
+    let next = tokens;
+    for (let i = 0; i < maxNew; i++) {
+      const logits = await m.forward.forward(next);
+      let best = 0;
+      for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+      out.push(best);
+      next = [best];
+    }
+    m.forward.cache.clear();
+    return out;
   },
   async clearCache() {
     await new VectorCache().clear();

@@ -6,6 +6,8 @@
 import { ArgmaxPass } from '../../../src/engine/kernels/argmax-pass';
 import { readBuffer } from '../../../src/engine/kernels/gpu-buffers';
 import { TopkPass, topkOutputWords } from '../../../src/engine/kernels/topk-pass';
+import { OptionLogitsPass, optionLogitsWords } from '../../../src/engine/kernels/option-logits-pass';
+import { GpuOptionReader } from '../../../src/engine/psychometrics/option-pass';
 import { GpuSampling } from '../../../src/engine/runtime/gpu-sampling';
 import { Sampler } from '../../../src/engine/runtime/sampler';
 import type { SamplingOptions } from '../../../src/shared/sampling';
@@ -18,6 +20,9 @@ export interface TopkCase extends KernelCase {
   k: number;
   penalty: number;
   seen: number[];
+}
+export interface OptionCase extends KernelCase {
+  ids: number[];
 }
 export interface SampleCase extends LogitsCase {
   options: SamplingOptions;
@@ -33,6 +38,10 @@ export interface SamplingApi {
   argmax(c: KernelCase): Promise<Checked<number>>;
   topk(c: TopkCase): Promise<Checked<number[]>>;
   sample(c: SampleCase): Promise<Checked<{ gpu: number[]; cpu: number[]; fallbacks: number }>>;
+  /** option-logits.wgsl: the f32 words [m, lse, x[ids]], and what slots past them hold (untouched sentinels). */
+  optionLogits(c: OptionCase): Promise<Checked<{ words: number[]; after: number[] }>>;
+  /** GpuOptionReader.probabilities on the case's row, twice (the second reuses every buffer), and its readback count. */
+  optionReader(c: OptionCase): Promise<Checked<{ probs: number[][]; readbackBytes: number; passes: number }>>;
   adapterInfo: string;
 }
 
@@ -140,6 +149,36 @@ async function main(): Promise<void> {
         gpu.destroy();
         logits.destroy();
         return { gpu: gpuTokens, cpu: cpuTokens, fallbacks };
+      }),
+    optionLogits: (c) =>
+      checked(device, async () => {
+        const logits = logitsBuffer(device, c);
+        const words = optionLogitsWords(c.ids.length);
+        const out = device.createBuffer({
+          label: 'test.option-logits.out',
+          size: (words + 4) * 4,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
+        device.queue.writeBuffer(out, 0, new Float32Array(words + 4).fill(-7.5));
+        const pass = new OptionLogitsPass(device, { vocab: c.vocab, f16: !!c.f16 }, 'test.option-logits');
+        const enc = device.createCommandEncoder({ label: 'test.option-logits' });
+        pass.encode(enc, logits, out, c.ids, { row: c.row });
+        device.queue.submit([enc.finish()]);
+        const all = Array.from(new Float32Array(await readBuffer(device, out, 0, (words + 4) * 4)));
+        pass.destroy();
+        logits.destroy();
+        out.destroy();
+        return { words: all.slice(0, words), after: all.slice(words) };
+      }),
+    optionReader: (c) =>
+      checked(device, async () => {
+        const logits = logitsBuffer(device, c);
+        const reader = new GpuOptionReader(device, { vocab: c.vocab, f16: !!c.f16 }, 'test.options');
+        const probs = [await reader.probabilities(logits, c.row, c.ids), await reader.probabilities(logits, c.row, c.ids)];
+        const { readbackBytes, passes } = reader.stats;
+        reader.destroy();
+        logits.destroy();
+        return { probs, readbackBytes, passes };
       }),
     adapterInfo: `${info.vendor} ${info.architecture} ${info.description}`.trim(),
   };

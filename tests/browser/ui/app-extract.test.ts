@@ -1,7 +1,8 @@
 /**
  * The offline demo end to end: the planted-trait model from the catalog, trait extraction in
  * the worker (quick mode), the per-layer separation chart, and steering with the extracted
- * direction raising the calibrated score of the planted trait.
+ * direction raising the calibrated score of the planted trait; then the response-token method
+ * beside it (both curves in one chart, the user picks the vector steering uses).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -20,7 +21,10 @@ const PLANTED = 'Cheerful (planted test trait)';
 interface View {
   info: { cutLayers: number[]; model: string } | null;
   vectorKind: Record<string, string>;
-  traitData: Record<string, { bestLayer?: number; calibration?: Record<number, { center: number; scale: number }> }>;
+  traitData: Record<
+    string,
+    { bestLayer?: number; positions?: string; curves?: Record<string, { bestLayer: number }>; calibration?: Record<number, { center: number; scale: number }> }
+  >;
   extractStatus: string;
   extractMessage: string | null;
   messages: unknown[];
@@ -137,6 +141,57 @@ describe('offline demo: planted-trait model and extraction', () => {
     )) as Record<number, number>;
     expect(Math.hypot(...steering.layers[layer])).toBeCloseTo(typical[layer], 2);
   }, 200_000);
+
+  it('extracts from response tokens too: both curves in one chart, the user picks the vector and steering uses it', async () => {
+    const block = page.locator('[data-trait="planted-cheerful"]');
+    await page.getByLabel('cheerful-copy strength value', { exact: true }).fill('0');
+    await page.getByLabel('Extraction token positions').selectOption('response');
+    await page.getByLabel('Reply tokens per prompt').fill('6');
+    await block.getByRole('button', { name: `Extract ${PLANTED}` }).click();
+    await page.waitForFunction(() => (window as unknown as Win).traitlab.store.getState().extractStatus !== 'running', null, { timeout: 300_000 });
+    let s = await state();
+    expect(s.extractStatus, s.extractMessage ?? '').toBe('done');
+    const data = s.traitData['planted-cheerful'];
+    expect(data.positions).toBe('response');
+    expect(Object.keys(data.curves ?? {}).sort()).toEqual(['last', 'response']);
+    expect(data.bestLayer).toBe(2);
+
+    // One chart, two labelled curves.
+    const chart = block.getByLabel(`${PLANTED}: separation per layer`);
+    await chart.locator('.recharts-line').nth(1).waitFor();
+    expect(await chart.locator('.recharts-line').count()).toBe(2);
+    await expect(chart.locator('.recharts-legend-item-text').allTextContents()).resolves.toEqual(['prompt tokens', 'response tokens']);
+    await expect(chart.locator('figcaption').textContent()).resolves.toMatch(/response tokens: best layer 2 .*In use: response tokens/);
+
+    // The vector in use per choice (the exported file is the vector steering gets).
+    await page.getByLabel(`${PLANTED} strength value`, { exact: true }).fill('0');
+    await page.getByLabel('Trait to export').selectOption('planted-cheerful');
+    const exported = async () => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export GGUF' }).click()]);
+      return readControlVector(readFileSync((await d.path())!)).layers[2];
+    };
+    const pre = (v: View) => v.points.map((p) => p.projections['planted-cheerful'].pre);
+    const select = block.getByLabel(`${PLANTED} vector`);
+    await select.selectOption('last');
+    expect((await state()).traitData['planted-cheerful'].positions).toBe('last');
+    const vLast = await exported();
+    const readLast = pre(await reply('Hi there'));
+    await select.selectOption('response');
+    s = await state();
+    expect(s.traitData['planted-cheerful'].positions).toBe('response');
+    const vResponse = await exported();
+    const cos = vLast.reduce((a, x, i) => a + x * vResponse[i], 0) / Math.hypot(...vLast) / Math.hypot(...vResponse);
+    expect(cos).toBeLessThan(0.99999); // another vector
+    expect(cos).toBeGreaterThan(0.5); // of the same trait
+    const plain = await reply('Hi there');
+    // The engine reads along the chosen vector: same tokens, other readout.
+    expect(pre(plain)).not.toEqual(readLast);
+    await page.getByLabel(`${PLANTED} strength value`, { exact: true }).fill('1');
+    const steered = await reply('Hi there');
+    expect(meanScore(steered, 'planted-cheerful')).toBeGreaterThan(meanScore(plain, 'planted-cheerful') + 1);
+    await page.screenshot({ path: `${ARTIFACTS}/app-extract-response.png`, fullPage: true });
+    await page.getByLabel('Extraction token positions').selectOption('last'); // later extractions: the default method again
+  }, 500_000);
 
   it('rejects a corrupt or mismatched vector file with a clear message', async () => {
     const bad = Buffer.from('GGUF\x03\x00\x00\x00garbage', 'latin1');

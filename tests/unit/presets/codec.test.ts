@@ -152,6 +152,19 @@ describe('preset codec: round trip', () => {
     }
   });
 
+  it('round-trips the orthogonalised-steering flag and the exact orthogonalised directions', async () => {
+    const steer = vec(960, 9);
+    const p: Preset = { ...full, orthogonal: true, vectors: full.vectors.map((v) => (v.id === 'extraversion' ? { ...v, steer: { 16: steer } } : v)) };
+    const r = await decodePreset('#' + (await encodePreset(p)), ctx);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.preset.orthogonal).toBe(true);
+    const got = r.preset.vectors.find((v) => v.id === 'extraversion')!;
+    expect(new Uint8Array(got.steer![16].buffer)).toEqual(new Uint8Array(steer.buffer));
+    expect(r.preset.vectors.filter((v) => v.steer).map((v) => v.id)).toEqual(['extraversion']);
+    const plain = await decodePreset('#' + (await encodePreset(full)), ctx);
+    expect(plain.ok && plain.preset.orthogonal).toBe(undefined);
+  });
+
   it("round-trips each dtype, mode and boundary value, and the site's own demo model", async () => {
     for (const dtype of ['auto', 'q4', 'q4f16', 'fp16', 'fp32'] as const) {
       for (const mode of ['add', 'clamp', 'ablate'] as const) {
@@ -279,6 +292,12 @@ describe('preset codec: bad and hostile links', async () => {
     ['built-in vector of an unknown trait', await linkOf(wire({ vec: [{ id: 'charisma', hidden: 4, enc: 'f32', layers: [3] }] }), f32(4)), 'unknown-trait'],
     ['hidden size too large', await custom({ hidden: 100_000 }), 'out-of-range'],
     ['missing fields', await linkOf({ model: 'a/b' }), 'invalid-field'],
+    // Orthogonalised steering directions and flag.
+    ['orthogonalised direction bytes missing', await custom({ steer: [3] }, f32(4)), 'truncated'],
+    ['orthogonalised direction at a layer not carried', await custom({ steer: [4] }, f32(8)), 'invalid-field'],
+    ['orthogonalised layer listed twice', await custom({ steer: [3, 3] }, f32(12)), 'invalid-field'],
+    ['non-finite orthogonalised value', await custom({ steer: [3] }, new Uint8Array(new Float32Array([1, 0, 0, 0, 0, Infinity, 0, 0]).buffer)), 'not-finite'],
+    ['orthogonalised flag not true', await linkOf(wire({ orth: 1 })), 'invalid-field'],
   ];
 
   it.each(corpus)('%s → a specific error, no throw', async (_name, link, code) => {

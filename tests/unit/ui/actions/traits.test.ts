@@ -13,7 +13,7 @@ describe('trait actions', () => {
     await actions.traits.extract();
     unsubscribe();
 
-    expect(engine.of('extract')[0].request).toEqual({ traits: SHOWN, maxPairs: 2, maxQuestions: { extraction: 3, evaluation: 3 } });
+    expect(engine.of('extract')[0].request).toEqual({ traits: SHOWN, maxPairs: 2, maxQuestions: { extraction: 3, evaluation: 3 }, positions: 'last' });
     expect(seen).toContain('openness (1/3): running prompts');
     expect(state().extractStatus).toBe('done');
     expect(state().extractMessage).toBe('Extracted 2 traits in 1.5 s (1 from the cache).');
@@ -30,7 +30,35 @@ describe('trait actions', () => {
     const { actions, engine, state } = await loaded();
     state().setExtractQuick(false);
     await actions.traits.extract(['neuroticism']);
-    expect(engine.of('extract')[0].request).toEqual({ traits: ['neuroticism'] });
+    expect(engine.of('extract')[0].request).toEqual({ traits: ['neuroticism'], positions: 'last' });
+  });
+
+  it('response-token extraction: both extractions are kept, the chart gets both curves, the user picks the vector steering uses', async () => {
+    const { actions, engine, state } = await loaded();
+    engine.extractResult = { traits: [extractedTrait('openness', 0.5)], elapsedMs: 10 };
+    await actions.traits.extract(['openness']);
+    state().setExtractPositions('response');
+    state().setExtractResponseTokens(8);
+    const response = { ...extractedTrait('openness', 7), positions: 'response' as const, bestLayer: 2, calibration: { layer: 2, center: 3, scale: 5 } };
+    engine.extractResult = { traits: [response], elapsedMs: 10 };
+    await actions.traits.extract(['openness']);
+    expect(engine.of('extract')[1].request).toMatchObject({ traits: ['openness'], positions: 'response', responseTokens: 8 });
+    const data = state().traitData.openness;
+    expect(data.positions).toBe('response');
+    expect(Object.keys(data.curves!).sort()).toEqual(['last', 'response']);
+    expect(data.curves!.response!.bestLayer).toBe(2);
+    expect(data.calibration?.[2]).toEqual({ center: 3, scale: 5 });
+    const sent = () => engine.of('setVectors').at(-1)!.vectors.find((v) => v.traitId === 'openness')!;
+    expect(sent().layers[1][0]).toBe(8); // response vector (7 + layer 1)
+
+    await actions.traits.chooseVector('openness', 'last');
+    expect(state().traitData.openness.positions).toBe('last');
+    expect(state().traitData.openness.calibration?.[3]).toEqual({ center: 1, scale: 4 });
+    expect(Object.keys(state().traitData.openness.curves!).sort()).toEqual(['last', 'response']);
+    expect(sent().layers[1][0]).toBe(1.5); // prompt-token vector (0.5 + layer 1)
+
+    await actions.traits.chooseVector('neuroticism', 'response');
+    expect(state().extractMessage).toMatch(/No response tokens extraction of this trait yet/);
   });
 
   it('a stop is a notice ("stopped"), not an error; other failures name the cause', async () => {
