@@ -137,7 +137,13 @@ function breakdown(counts: Counts | null, stepMs: number) {
   if (!counts) return {};
   const rest = stepMs - counts.runMs - counts.mapWaitMs;
   return {
-    decode_breakdown_ms: { step: round(stepMs, 2), session_run: counts.runMs, map_wait: counts.mapWaitMs, other_waits: counts.otherWaitMs, rest: round(rest, 2) },
+    decode_breakdown_ms: {
+      step: round(stepMs, 2),
+      session_run: counts.runMs,
+      map_wait: counts.mapWaitMs,
+      other_waits: counts.otherWaitMs,
+      rest: round(rest, 2),
+    },
   };
 }
 

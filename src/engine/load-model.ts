@@ -258,8 +258,7 @@ export async function tappedSource(m: LoadedModel, fetchFn?: typeof fetch): Prom
 export async function extractionHost(m: LoadedModel, fetchFn?: typeof fetch): Promise<ExtractionHost> {
   const device = m.ep === 'webgpu' ? await ortDevice() : null;
   return {
-    responder: async () =>
-      decodeResponder(new ModelForward(m.chain, null, m.kv, device, prefillChunk(m.info.structure, m.ep)), m.eos, m.info.contextLength),
+    responder: async () => decodeResponder(new ModelForward(m.chain, null, m.kv, device, prefillChunk(m.info.structure, m.ep)), m.eos, m.info.contextLength),
     tokenizer: m.tokenizer,
     loadSource: () => tappedSource(m, fetchFn),
     model: m.info.model,

@@ -31,7 +31,18 @@ export interface Counts {
   otherWaitMs: number;
 }
 
-const ZERO: Counts = { sessionRuns: 0, submits: 0, blockingReads: 0, readbackBytes: 0, buffersCreated: 0, engineBuffers: 0, runMs: 0, mapWaitMs: 0, otherWaits: 0, otherWaitMs: 0 };
+const ZERO: Counts = {
+  sessionRuns: 0,
+  submits: 0,
+  blockingReads: 0,
+  readbackBytes: 0,
+  buffersCreated: 0,
+  engineBuffers: 0,
+  runMs: 0,
+  mapWaitMs: 0,
+  otherWaits: 0,
+  otherWaitMs: 0,
+};
 const KEYS = Object.keys(ZERO) as (keyof Counts)[];
 
 const live: Counts = { ...ZERO };

@@ -182,7 +182,8 @@ export async function extractWithSession(
   const started = performance.now();
   const method = req.method ?? 'mean-diff';
   const positions = req.positions ?? 'last';
-  if (p.extraction.length === 0 || p.evaluation.length === 0) throw new Error(`extract "${p.trait.id}": needs at least one extraction and one evaluation question`);
+  if (p.extraction.length === 0 || p.evaluation.length === 0)
+    throw new Error(`extract "${p.trait.id}": needs at least one extraction and one evaluation question`);
   let train: TokenizedPair[];
   let held: TokenizedPair[];
   let responses: ExtractionResponse[] | undefined;

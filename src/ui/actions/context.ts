@@ -92,9 +92,7 @@ export function detailOf(err: unknown): ErrorDetail | null {
 /** A generation, compare or extraction holds the engine: other runs wait. */
 export function busy(ctx: ActionContext): boolean {
   const s = state(ctx);
-  return (
-    s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running' || s.checkStatus === 'running' || s.psychStatus === 'running'
-  );
+  return s.streaming !== null || s.compareStatus === 'running' || s.extractStatus === 'running' || s.checkStatus === 'running' || s.psychStatus === 'running';
 }
 
 /** The system prompt (when set), the history, then the new user turn. */

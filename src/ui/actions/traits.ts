@@ -41,16 +41,15 @@ function applyVariant(ctx: ActionContext, traitId: string, positions: PositionMo
   const chosen = all[positions];
   if (!chosen) return false;
   ctx.extracted[traitId] = chosen.vector;
-  const curves = Object.fromEntries(
-    Object.entries(all).map(([mode, v]) => [mode, { separation: v.data.separation ?? {}, bestLayer: v.data.bestLayer ?? 0 }]),
-  );
+  const curves = Object.fromEntries(Object.entries(all).map(([mode, v]) => [mode, { separation: v.data.separation ?? {}, bestLayer: v.data.bestLayer ?? 0 }]));
   state(ctx).setTraitData(traitId, { ...chosen.data, positions, curves });
   return true;
 }
 
 /** The user picks which extraction of a trait to use (prompt-token or response-token vector). */
 export async function chooseTraitVector(ctx: ActionContext, traitId: string, positions: PositionMode): Promise<void> {
-  if (!applyVariant(ctx, traitId, positions)) return state(ctx).extractFailed(`No ${POSITION_LABELS[positions]} extraction of this trait yet: extract it first.`);
+  if (!applyVariant(ctx, traitId, positions))
+    return state(ctx).extractFailed(`No ${POSITION_LABELS[positions]} extraction of this trait yet: extract it first.`);
   await pushVectors(ctx);
 }
 

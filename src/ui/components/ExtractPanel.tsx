@@ -44,12 +44,7 @@ export function ExtractPanel({ actions }: { actions: Actions }) {
       <div className="row">
         <label>
           Vector from
-          <select
-            aria-label="Extraction token positions"
-            value={positions}
-            disabled={running}
-            onChange={(e) => setPositions(e.target.value as PositionMode)}
-          >
+          <select aria-label="Extraction token positions" value={positions} disabled={running} onChange={(e) => setPositions(e.target.value as PositionMode)}>
             {CHOICES.map((c) => (
               <option key={c.mode} value={c.mode} title={c.hint}>
                 {POSITION_LABELS[c.mode]}
@@ -68,7 +63,10 @@ export function ExtractPanel({ actions }: { actions: Actions }) {
           />
         )}
       </div>
-      <p className="hint">Averages {CHOICES.find((c) => c.mode === positions)?.hint ?? POSITION_LABELS[positions]}. Each extraction is kept: pick the vector per trait under its Advanced.</p>
+      <p className="hint">
+        Averages {CHOICES.find((c) => c.mode === positions)?.hint ?? POSITION_LABELS[positions]}. Each extraction is kept: pick the vector per trait under its
+        Advanced.
+      </p>
       {!ready && <p className="hint">Load a model to extract real trait directions; until then sliders use random demo directions.</p>}
       {running && total > 0 && <progress aria-label="Extraction progress" value={done} max={total} />}
       {msg && (

@@ -43,9 +43,7 @@ function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, atol: numbe
 }
 
 type H = {
-  load: (
-    s: unknown,
-  ) => Promise<{
+  load: (s: unknown) => Promise<{
     cutLayers: number[];
     typicalNorm: Record<number, number>;
     hidden: number;

@@ -151,7 +151,8 @@ describe('response-token extraction on the planted-trait model', () => {
       runs[positions] = r.traits[0];
       const t = r.traits[0];
       console.log(
-        `planted ${positions}: ${t.elapsedMs.toFixed(0)} ms, best layer ${t.bestLayer}; ` + t.separation.map((s) => `L${s.layer} d=${s.effectSize.toFixed(2)} acc=${s.accuracy.toFixed(2)}`).join(' '),
+        `planted ${positions}: ${t.elapsedMs.toFixed(0)} ms, best layer ${t.bestLayer}; ` +
+          t.separation.map((s) => `L${s.layer} d=${s.effectSize.toFixed(2)} acc=${s.accuracy.toFixed(2)}`).join(' '),
       );
     }
     // The reply words carry the persona: the response vector separates held-out replies at the planted layer.

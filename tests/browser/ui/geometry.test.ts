@@ -196,13 +196,11 @@ describe('trait geometry and orthogonalised steering (planted model)', () => {
   });
 
   it('sweeps with raw and orthogonalised vectors and shows both cross-trait matrices', { timeout: 900_000 }, async () => {
-    await page
-      .getByLabel('Import item file (CSV or JSON: text, trait, key, optional facet)')
-      .setInputFiles({
-        name: 'one.csv',
-        mimeType: 'text/csv',
-        buffer: Buffer.from('text,trait,key\n"I feel cheerful and happy most days.",planted-cheerful,+1\n'),
-      });
+    await page.getByLabel('Import item file (CSV or JSON: text, trait, key, optional facet)').setInputFiles({
+      name: 'one.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('text,trait,key\n"I feel cheerful and happy most days.",planted-cheerful,+1\n'),
+    });
     await page
       .getByTestId('items-source')
       .filter({ hasText: /^1 items? \(one\.csv\)/ })

@@ -170,7 +170,15 @@ describe('extractWithSession, positions response', () => {
       if (responder.calls.length === 3) stop = true;
       return out;
     };
-    const run = extractWithSession(host(), session, prepared, { traits: ['extraversion'], positions: 'response' }, () => undefined, () => stop, responder);
+    const run = extractWithSession(
+      host(),
+      session,
+      prepared,
+      { traits: ['extraversion'], positions: 'response' },
+      () => undefined,
+      () => stop,
+      responder,
+    );
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(responder.calls).toHaveLength(3);
     expect(runs).toHaveLength(0);
@@ -196,9 +204,13 @@ describe('runExtraction, positions response', () => {
   });
 
   it('bad reply budgets and hosts that cannot generate get clear messages', async () => {
-    await expect(runExtraction(host(async () => fakeResponder()), { ...req, positions: 'response', responseTokens: 0 }, { fetchFn: fetchTraits })).rejects.toThrow(
-      /responseTokens must be a whole number from 1 to 64/,
-    );
+    await expect(
+      runExtraction(
+        host(async () => fakeResponder()),
+        { ...req, positions: 'response', responseTokens: 0 },
+        { fetchFn: fetchTraits },
+      ),
+    ).rejects.toThrow(/responseTokens must be a whole number from 1 to 64/);
     await expect(runExtraction(host(), { ...req, positions: 'response' }, { fetchFn: fetchTraits })).rejects.toThrow(/cannot generate replies/);
     await expect(runExtraction(host(), { ...req, positions: 'middle' as never }, { fetchFn: fetchTraits })).rejects.toThrow(/unknown positions "middle"/);
   });

@@ -11,9 +11,14 @@ describe('compare actions', () => {
     frames.runFrames();
 
     expect(engine.calls.map((c) => c.method)).toEqual([
-      'setSteering', 'resetCache', 'generate', // unsteered
-      'setSteering', 'resetCache', 'generate', // steered
-      'resetCache', 'setSteering', // back to the sliders
+      'setSteering',
+      'resetCache',
+      'generate', // unsteered
+      'setSteering',
+      'resetCache',
+      'generate', // steered
+      'resetCache',
+      'setSteering', // back to the sliders
     ]);
     const [off, on, restored] = engine.of('setSteering').map((c) => c.settings);
     expect(off.every((s) => s.strength === 0 && !s.enabled && s.mode === 'add')).toBe(true);

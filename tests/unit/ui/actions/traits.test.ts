@@ -48,7 +48,11 @@ describe('trait actions', () => {
     expect(Object.keys(data.curves!).sort()).toEqual(['last', 'response']);
     expect(data.curves!.response!.bestLayer).toBe(2);
     expect(data.calibration?.[2]).toEqual({ center: 3, scale: 5 });
-    const sent = () => engine.of('setVectors').at(-1)!.vectors.find((v) => v.traitId === 'openness')!;
+    const sent = () =>
+      engine
+        .of('setVectors')
+        .at(-1)!
+        .vectors.find((v) => v.traitId === 'openness')!;
     expect(sent().layers[1][0]).toBe(8); // response vector (7 + layer 1)
 
     await actions.traits.chooseVector('openness', 'last');

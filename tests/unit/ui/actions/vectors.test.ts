@@ -10,7 +10,12 @@ import { INFO, loaded, setup, vectorFileBytes, vectorOn } from '../../../support
 describe('vector file actions', () => {
   it('a JSON file for a built-in trait becomes its direction, with calibration, and is sent to the engine', async () => {
     const { actions, engine, state } = await loaded();
-    const file = { vector: vectorOn([1, 2], 0.25), calibration: { 1: { center: 0.5, scale: 2 } }, bestLayer: 1, trait: { id: 'openness', label: 'Openness', high: 'h', low: 'l' } };
+    const file = {
+      vector: vectorOn([1, 2], 0.25),
+      calibration: { 1: { center: 0.5, scale: 2 } },
+      bestLayer: 1,
+      trait: { id: 'openness', label: 'Openness', high: 'h', low: 'l' },
+    };
     await actions.vectors.importFile(vectorFileBytes(file), 'whatever.json');
     expect(state().steeringError).toBeNull();
     expect(state().vectorKind.openness).toBe('extracted');
