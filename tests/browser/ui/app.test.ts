@@ -244,7 +244,7 @@ describe('app', () => {
   it('share link round trip: a fresh profile restores every setting and asks before downloading', async () => {
     await page.getByRole('button', { name: 'Skeptical customer' }).click();
     await strengthValue(page, 'Openness').fill('-0.35');
-    await page.getByText('Advanced').nth(1).click(); // conscientiousness
+    await page.locator('[data-trait="conscientiousness"]').getByText('Advanced', { exact: true }).click();
     await page.getByLabel('Conscientiousness mode').selectOption('clamp');
     await page.getByLabel('Conscientiousness steering on').uncheck();
     await page.getByRole('textbox', { name: 'System prompt' }).fill('You are a grumpy shopkeeper. ✨');
