@@ -15,7 +15,7 @@
 import { DataType, type Graph, type ValueInfo } from '../onnx/proto';
 import { valueInfo } from '../onnx/build';
 import { inferElemType, nodeReads, type GraphIndex } from './graph-index';
-import { collectCone, type Cone } from './prune';
+import { collectCone, forwardNodes, type Cone } from './prune';
 
 export interface CarryPlan {
   /** per part k: the tensors it takes from part 0 (empty for part 0) */
@@ -30,31 +30,18 @@ export interface CarryPlan {
 
 const GPU_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16]);
 
-/** Node indices that (transitively) read a non-initializer graph input. */
-function inputDependentNodes(g: Graph, idx: GraphIndex): Set<number> {
-  const seen = new Set<number>();
-  const visited = new Set<string>();
-  const stack = g.input.map((v) => v.name).filter((n) => !idx.initializers.has(n));
-  while (stack.length > 0) {
-    const t = stack.pop()!;
-    if (visited.has(t)) continue;
-    visited.add(t);
-    for (const ni of idx.consumers.get(t) ?? []) {
-      if (seen.has(ni)) continue;
-      seen.add(ni);
-      for (const o of g.node[ni].output) if (o !== '') stack.push(o);
-    }
-  }
-  return seen;
-}
-
 /**
  * Plan the carry for parts whose cones (without carry) are `cones` and whose traversal roots and
  * stops are `roots`/`stops`. Returns null when a frontier tensor's element type is unknown (the
  * caller then keeps the duplicated preamble).
  */
 export function planCarry(g: Graph, idx: GraphIndex, cones: Cone[], roots: string[][], stops: Set<string>[]): CarryPlan | null {
-  const dynamic = inputDependentNodes(g, idx);
+  // Nodes that (transitively) read a runtime graph input, not only initializers.
+  const dynamic = forwardNodes(
+    g,
+    idx,
+    g.input.map((v) => v.name).filter((n) => !idx.initializers.has(n)),
+  );
   const first = cones[0];
   const carryIn: string[][] = [[]];
   const outCone: Cone[] = [first];

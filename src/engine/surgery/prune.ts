@@ -31,10 +31,10 @@ export function collectCone(g: Graph, idx: GraphIndex, roots: string[], stops: R
   return { nodes, names };
 }
 
-/** Node indices reachable forward from a tensor (its descendants). */
-export function forwardNodes(g: Graph, idx: GraphIndex, from: string): Set<number> {
+/** Node indices reachable forward from a tensor or tensors (their descendants). */
+export function forwardNodes(g: Graph, idx: GraphIndex, from: string | readonly string[]): Set<number> {
   const seen = new Set<number>();
-  const stack = [from];
+  const stack = typeof from === 'string' ? [from] : [...from];
   const visited = new Set<string>();
   while (stack.length > 0) {
     const t = stack.pop()!;
