@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 interface PerToken {
   sessionRuns: number;
   submits: number;
+  dispatches?: number;
   blockingReads: number;
   readbackBytes: number;
   buffersCreated: number;
@@ -27,7 +28,7 @@ interface Result {
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-const counts = (p: PerToken | null) => (p ? `${p.sessionRuns}/${p.submits}/${p.blockingReads}/${p.readbackBytes}/${p.buffersCreated}` : 'n/a');
+const counts = (p: PerToken | null) => (p ? `${p.sessionRuns}/${p.submits}/${p.dispatches ?? '?'}/${p.blockingReads}/${p.readbackBytes}/${p.buffersCreated}` : 'n/a');
 
 const files = process.argv.slice(2).filter((f) => existsSync(f));
 if (files.length === 0) {
@@ -40,7 +41,7 @@ for (const f of files) {
   lines.push(
     `${r.model.id} ${r.model.dtype}: ${r.prompt_tokens} prompt tokens, ${r.tokens_generated} generated; adapter ${r.device.adapter} (shader-f16 ${r.device.shader_f16}); ${r.device.browser}`,
   );
-  lines.push(`  config   prefill tok/s   decode tok/s   per token: runs/submits/blockingReads/readbackBytes/buffersCreated`);
+  lines.push(`  config   prefill tok/s   decode tok/s   per token: runs/submits/dispatches/blockingReads/readbackBytes/buffersCreated`);
   for (const w of ['a', 'b', 'c'] as const) {
     const c = r.configs[w];
     lines.push(`  (${w})    ${pad(c.prefill_tokens_per_s.toFixed(1), 13)}   ${pad(c.decode_tokens_per_s.toFixed(1), 12)}   ${counts(c.perToken)}`);

@@ -3,6 +3,10 @@
  * (ours, ORT's emscripten bindings, transformers.js) and InferenceSession.run, and counts
  *   sessionRuns     InferenceSession.run calls
  *   submits         GPUQueue.submit calls
+ *   dispatches      GPUComputePassEncoder.dispatchWorkgroups calls (every kernel launch, ORT's and ours)
+ *   bindGroups      GPUDevice.createBindGroup calls (ORT makes one per dispatch)
+ *   engineBindGroups the part of those that are traitlab's (our labels end in ".bindGroup"; ORT labels
+ *                   its bind groups with the program name): cached per buffer tuple, so 0 in steady state
  *   blockingReads   GPUBuffer.mapAsync calls for reading (each one a GPU→CPU sync that is awaited)
  *   readbackBytes   bytes those maps cover
  *   buffersCreated  GPUDevice.createBuffer calls
@@ -21,6 +25,9 @@
 export interface Counts {
   sessionRuns: number;
   submits: number;
+  dispatches: number;
+  bindGroups: number;
+  engineBindGroups: number;
   blockingReads: number;
   readbackBytes: number;
   buffersCreated: number;
@@ -34,6 +41,9 @@ export interface Counts {
 const ZERO: Counts = {
   sessionRuns: 0,
   submits: 0,
+  dispatches: 0,
+  bindGroups: 0,
+  engineBindGroups: 0,
   blockingReads: 0,
   readbackBytes: 0,
   buffersCreated: 0,
@@ -98,6 +108,13 @@ export function installCounters(sessionProto: object): void {
     log(`createBuffer "${d.label ?? ''}" size=${d.size} usage=${d.usage}`);
   });
   wrap(GPUQueue.prototype, 'submit', () => void live.submits++);
+  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', () => void live.dispatches++);
+  wrap(GPUDevice.prototype, 'createBindGroup', (_, args) => {
+    live.bindGroups++;
+    const label = (args[0] as GPUBindGroupDescriptor).label ?? '';
+    if (label.endsWith('.bindGroup')) live.engineBindGroups++;
+    log(`createBindGroup "${label}"`);
+  });
   wrap(GPUBuffer.prototype, 'mapAsync', (buffer, args) => {
     const mode = args[0] as number;
     if ((mode & GPUMapMode.READ) === 0) {
