@@ -149,7 +149,7 @@ async function startRuntime(
     // Model-builder GroupQueryAttention writes the KV cache in place when past and present share a buffer.
     const kvShared = cut.structure.attention === 'GroupQueryAttention';
     const readback = backend instanceof GpuBackend ? backend : null;
-    const gpu = device ? gpuForwardOptions(chain, device, { ...model, logitsRows: 'last', readback, kvShared }) : null;
+    const gpu = device ? gpuForwardOptions(chain, device, { ...model, hidden: cut.hidden, logitsRows: 'last', readback, kvShared }) : null;
     const forward = new ModelForward(chain, backend, kv, device, prefillChunk(cut.structure, ep), gpu);
     return { chain, backend, forward };
   } catch (err) {

@@ -2,8 +2,9 @@
  * The cut model as a chain of ORT sessions. Part k outputs the residual after cut layer k;
  * an Interventor (our WGSL kernels, or their CPU references on the WASM EP) reads and steers it;
  * part k+1 takes it as input. On WebGPU every output (residual, KV, logits) stays on the GPU;
- * outputs the caller pre-allocates (`fetches`: the static KV buffers, the logits row) are
- * written in place instead of ORT allocating them.
+ * outputs the caller pre-allocates (`fetches`: the static KV buffers, the logits row, the
+ * decode step's residuals) are written in place instead of ORT allocating them, and the chain
+ * never disposes them.
  */
 import { ort, type OrtSession, type OrtTensor } from './ort';
 import { sessionOptions, type ExecutionProvider, type ExternalDataFile } from './session-options';
@@ -69,7 +70,8 @@ export class SessionChain {
   /**
    * One forward pass. `feeds` holds every graph input any part may need (input_ids,
    * attention_mask, position_ids, past_key_values.*); each part takes what it declares.
-   * `fetches`: pre-allocated outputs by name (each part binds the ones it outputs).
+   * `fetches`: pre-allocated outputs by name (each part binds the ones it outputs; a bound
+   * residual output is the next part's input as it is).
    */
   async run(feeds: Record<string, OrtTensor>, interventor: Interventor | null, tokens: number, fetches: Record<string, OrtTensor> = {}): Promise<StepOutput> {
     // Preamble tensors part 0 computed for the later parts (mask, rotary, positions): freed after the pass.
@@ -107,7 +109,8 @@ export class SessionChain {
         bound[name] = fetches[name];
       }
       const out = bound ? await session.run(input, bound) : await session.run(input);
-      if (residual) residual.dispose();
+      // A residual bound as part i-1's output is the caller's (one tensor for the model's life): never disposed.
+      if (residual && residual !== fetches[this.parts[i - 1]?.residualOut ?? '']) residual.dispose();
       residual = null;
       for (const [name, t] of Object.entries(out)) {
         if (name === 'logits') logits = t;
@@ -132,6 +135,18 @@ export class SessionChain {
     if (!meta || !meta.isTensor) throw new Error('internal: the model has no logits output');
     const dim = meta.shape[meta.shape.length - 1];
     return { type: meta.type === 'float16' ? 'float16' : 'float32', vocab: typeof dim === 'number' && dim > 0 ? dim : null };
+  }
+
+  /** Each part's residual output (all but the last): name, element type and width from the session's metadata. */
+  residualOutputs(): { name: string; type: 'float32' | 'float16'; hidden: number | null }[] {
+    return this.parts.flatMap((part, i) => {
+      if (!part.residualOut) return [];
+      const meta = this.sessions[i].outputMetadata.find((m) => m.name === part.residualOut);
+      if (!meta || !meta.isTensor) throw new Error(`internal: part ${i} has no output ${part.residualOut}`);
+      if (meta.type !== 'float32' && meta.type !== 'float16') throw new Error(`internal: residual ${part.residualOut} is ${meta.type}, expected float32 or float16`);
+      const dim = meta.shape[meta.shape.length - 1];
+      return [{ name: part.residualOut, type: meta.type, hidden: typeof dim === 'number' && dim > 0 ? dim : null }];
+    });
   }
 
   async release(): Promise<void> {

@@ -6,8 +6,9 @@
  * the tapped extraction session uses).
  *
  * On WebGPU (`gpu` options) a decode step creates none of our buffers and syncs once: the KV
- * cache is static (kv-cache.ts), the logits land in a GPU buffer made at load and bound as the
- * session's output, and the next token is chosen on the GPU (gpu-sampling.ts) with the trait
+ * cache is static (kv-cache.ts), the logits and each cut's residual land in GPU buffers made at
+ * load and bound as the sessions' outputs (residual-buffers.ts: the steering kernels then reuse
+ * their bind groups), and the next token is chosen on the GPU (gpu-sampling.ts) with the trait
  * projections in the same readback.
  */
 import type { Interventor, SessionChain } from './chain';
@@ -17,6 +18,7 @@ import { GpuSampling, type StepReadback } from './gpu-sampling';
 import { KvCache, type KvLayout } from './kv-cache';
 import { ort, type OrtTensor } from './ort';
 import { chunkedPrefill, tokenFeeds } from './prefill';
+import { ResidualBuffers, type ResidualOutput } from './residual-buffers';
 import type { Sampler } from './sampler';
 import { createBuffer, readBuffer } from '../kernels/gpu-buffers';
 import { logitsBytes, type LogitsLayout } from '../kernels/sample-common';
@@ -39,15 +41,22 @@ export interface GpuForwardOptions {
   kvShared: boolean;
   /** Bytes that travel with each step's token (the steering backend's projections). */
   readback: StepReadback | null;
+  /** Each cut's residual output, bound to a buffer of ours in decode (residual-buffers.ts). */
+  residuals: ResidualOutput[];
 }
 
 /** GPU options for a chain on `device`: logits type and width from the session's metadata. */
 export function gpuForwardOptions(
   chain: SessionChain,
   device: GPUDevice,
-  opts: { contextLength: number; vocab: number; logitsRows: 'last' | 'all'; readback: StepReadback | null; kvShared?: boolean },
+  opts: { contextLength: number; vocab: number; hidden?: number; logitsRows: 'last' | 'all'; readback: StepReadback | null; kvShared?: boolean },
 ): GpuForwardOptions {
   const logits = chain.logitsInfo();
+  const residuals = chain.residualOutputs().map(({ name, type, hidden }) => {
+    const width = hidden ?? opts.hidden;
+    if (!width) throw new Error(`internal: the width of residual ${name} is not in the session's metadata; pass the model's hidden size`);
+    return { name, type, hidden: width };
+  });
   return {
     device,
     contextLength: opts.contextLength,
@@ -57,6 +66,7 @@ export function gpuForwardOptions(
     kvCapacity: KV_CAPACITY,
     kvShared: opts.kvShared ?? false,
     readback: opts.readback,
+    residuals,
   };
 }
 
@@ -73,6 +83,7 @@ export class ModelForward implements ForwardModel {
   readonly cache: KvCache;
   private readonly logitsBuffer: GPUBuffer | null = null;
   private readonly sampling: GpuSampling | null = null;
+  private readonly residuals: ResidualBuffers | null = null;
   private readonly device: GPUDevice | null;
   /** The logits output bound to logitsBuffer // [1, 1, vocab]: one wrapper for the model's life. */
   private logitsFetch: OrtTensor | null = null;
@@ -96,6 +107,7 @@ export class ModelForward implements ForwardModel {
         GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       );
       this.sampling = new GpuSampling(gpu.device, lay, gpu.readback);
+      this.residuals = new ResidualBuffers(gpu.device, gpu.residuals);
     } else {
       this.cache = new KvCache(layout, device);
     }
@@ -145,6 +157,7 @@ export class ModelForward implements ForwardModel {
     this.cache.destroy();
     this.logitsBuffer?.destroy();
     this.sampling?.destroy();
+    this.residuals?.destroy();
   }
 
   /** `tokens` in chunks of maxChunk; the last chunk's logits (earlier ones are dropped). */
@@ -163,7 +176,8 @@ export class ModelForward implements ForwardModel {
     // Token inputs stay CPU tensors: ORT runs the int64 nodes that read them (Shape, Cast, mask
     // and position arithmetic) on the CPU, so GPU copies would be read back before every run.
     const feeds: Record<string, OrtTensor> = { ...tokenFeeds(tokens, this.cache.length), ...this.cache.feeds(n) };
-    const fetches: Record<string, OrtTensor> = { ...this.cache.fetches(n) }; // a copy: the shared cache's record is reused every step
+    // A copy: the shared cache's record is reused every step. One token: the residuals go to our buffers.
+    const fetches: Record<string, OrtTensor> = { ...this.cache.fetches(n), ...this.residuals?.fetches(n) };
     const bind = this.logitsBuffer !== null && (this.gpu!.logitsRows === 'last' || n === 1);
     if (bind)
       fetches.logits = this.logitsFetch ??= ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });

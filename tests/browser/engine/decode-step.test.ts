@@ -1,8 +1,10 @@
 /**
  * The engine's decode step on WebGPU (SwiftShader): sampling on the GPU chooses exactly the
- * tokens the CPU sampler chooses from the full logits (same seed, steering on), and a steady-state
- * step syncs once and creates none of the engine's buffers. Counts come from
- * tests/support/gpu-counters.ts (wrapped WebGPU methods); no timing is asserted.
+ * tokens the CPU sampler chooses from the full logits (same seed, steering on); a steady-state
+ * step syncs once and creates none of the engine's buffers or bind groups (the cuts' residuals
+ * are buffers of ours bound as the sessions' outputs); one-token passes through those buffers
+ * give a fresh prefill's logits. Counts come from tests/support/gpu-counters.ts (wrapped WebGPU
+ * methods); no timing is asserted.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +65,15 @@ describe.each([
     );
   });
 
+  it('one-token passes (residuals in our bound buffers) give the logits of a fresh prefill', async () => {
+    const tokens = await call<number[]>(page, 'encodeChat', MESSAGES);
+    const r = await call<{ decoded: number[]; prefilled: number[]; validation: string | null }>(page, 'decodeVsPrefill', [...tokens, 11, 12, 13], 3);
+    expect(r.validation).toBeNull();
+    expect(r.decoded.length).toBe(r.prefilled.length);
+    const bad = r.decoded.findIndex((x, i) => !(Math.abs(x - r.prefilled[i]) <= 1e-3 + 1e-3 * Math.abs(r.prefilled[i])));
+    expect(bad, `logit ${bad}: decoded ${r.decoded[bad]}, prefilled ${r.prefilled[bad]}`).toBe(-1);
+  });
+
   it.each([
     { name: 'greedy', sampling: opts({}) },
     { name: 'greedy, repetition penalty 1.1', sampling: opts({ repetitionPenalty: 1.1 }) },
@@ -71,7 +82,7 @@ describe.each([
       sampling: opts({ temperature: 0.9, topK: 40, topP: 0.95, repetitionPenalty: 1.1, seed: 7 }),
     },
     { name: 'temperature 1.2, no top-k (full row), seed 3', sampling: opts({ temperature: 1.2, seed: 3 }) },
-  ])('$name: GPU sampling gives the CPU sampler tokens; one sync and no engine buffer per step', async ({ sampling }) => {
+  ])('$name: GPU sampling gives the CPU sampler tokens; one sync, no engine buffer or bind group per step', async ({ sampling }) => {
     const r = await call<Counted>(page, 'generateCounted', MESSAGES, 12, sampling);
     expect(r.tokens.length).toBe(12);
     expect(r.tokens).toEqual(r.cpuTokens);
@@ -79,6 +90,8 @@ describe.each([
     for (const s of r.steps.slice(2)) {
       expect(s.blockingReads).toBe(1);
       expect(s.engineBuffers).toBe(0);
+      // The cuts' residuals are our buffers bound as the parts' outputs: the kernels' bind groups are reused.
+      expect(s.engineBindGroups).toBe(0);
       if (sampling.temperature === 0 && sampling.repetitionPenalty === 1) expect(s.readbackBytes).toBeLessThanOrEqual(64);
     }
   });

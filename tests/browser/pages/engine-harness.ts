@@ -127,6 +127,24 @@ const harness = {
   encodeChat(messages: ChatMessage[]) {
     return model().tokenizer.encodeChat(messages);
   },
+  /**
+   * Last-token logits of `tokens` two ways through the engine's forward: the last `steps` tokens
+   * decoded one at a time (one-token passes: the cuts' residuals in the buffers bound at load)
+   * after a prefill of the rest, and one fresh prefill of them all (ORT-allocated residuals).
+   */
+  async decodeVsPrefill(tokens: number[], steps: number) {
+    const m = model();
+    const { value, validation } = await withValidation(await ortDevice(), async () => {
+      m.forward.cache.clear();
+      let decoded = await m.forward.forward(tokens.slice(0, tokens.length - steps));
+      for (const t of tokens.slice(tokens.length - steps)) decoded = await m.forward.forward([t]);
+      m.forward.cache.clear();
+      const prefilled = await m.forward.forward(tokens);
+      m.forward.cache.clear();
+      return { decoded: Array.from(decoded), prefilled: Array.from(prefilled) };
+    });
+    return { ...value, validation };
+  },
   /** Greedy generation through the engine's public generate(). */
   async generate(messages: ChatMessage[], maxNewTokens: number, reuseCache = true) {
     const tokens: number[] = [];
