@@ -1,7 +1,7 @@
 /**
  * Decode a model, trace its residual stream (residual-chain.ts), make the residual after each
- * requested layer an explicit tensor (fused skip-norms are unfused), and gather what the cut
- * needs to know about it.
+ * requested layer an explicit tensor (fused skip-norms are unfused), fuse the exported RMSNorm
+ * chains into single kernels (fuse-norms.ts), and gather what the cut needs to know about it.
  */
 import { decodeModel, type Model, type Node, type Tensor } from '../onnx/proto';
 import type { ModelStructure } from '../../protocol/structure';
@@ -10,6 +10,7 @@ import { checkBlockInputNorms, StructureError, traceResidualChain, writeAfterBlo
 import { countLayers, describeStructure, detectStyle, residualElemType, residualHidden, type ExportStyle } from './residual-names';
 import { locateInitializers, type ByteRange } from './raw-initializers';
 import { applyReplacements, unfuseSkipNorm } from './unfuse';
+import { fuseRmsNorms } from './fuse-norms';
 
 export interface Prepared {
   model: Model;
@@ -24,6 +25,8 @@ export interface Prepared {
   residuals: Map<number, string>;
   /** what was found, with the original tensor cut per requested layer */
   structure: ModelStructure;
+  /** RMSNorm chains fused into SimplifiedLayerNormalization (fuse-norms.ts) */
+  fusedNorms: number;
   /** index of the edited graph (rebuild after further edits) */
   idx: GraphIndex;
   /** the original bytes and where each original initializer is encoded in them (see raw-initializers.ts) */
@@ -97,8 +100,10 @@ export function prepare(fn: string, bytes: Uint8Array | Model, layers: number[],
   }
   if (types.size > 1) throw new Error(`${fn}: the residuals at layers [${layers.join(', ')}] are found in incompatible ways (fused and unfused float16)`);
   applyReplacements(g, replacements);
-  if (replacements.size > 0) idx = indexGraph(g);
+  // After tracing (which reads the graph as exported): the residual tensors are Add outputs, never inside a norm chain.
+  const fusedNorms = fuseRmsNorms(g);
+  if (replacements.size > 0 || fusedNorms > 0) idx = indexGraph(g);
   const first = residuals.values().next().value;
   const hidden = first ? residualHidden(g, idx, first) : 0;
-  return { model, style, numLayers, hidden, elemType, tensorType, residuals, structure, idx, source, raw };
+  return { model, style, numLayers, hidden, elemType, tensorType, residuals, structure, fusedNorms, idx, source, raw };
 }

@@ -454,10 +454,14 @@ for (const c of CASES) {
       expect(() => insertResidualAdd(src, 0, new Float32Array(3))).toThrow(new RegExp(`hidden size ${H}`));
     });
 
-    it('cutModel([]) returns the original model as one part', () => {
+    it('cutModel([]) returns the whole model as one part (the original bytes unless RMSNorm chains were fused)', () => {
       const cut = cutModel(src, []);
       expect(cut.parts).toHaveLength(1);
-      expect(cut.parts[0].bytes).toBe(src);
+      const chains = model.graph.node.some((n) => n.opType === 'Pow');
+      expect(cut.parts[0].bytes === src).toBe(!chains);
+      const g = decodeModel(cut.parts[0].bytes).graph;
+      expect(g.input.map((i) => i.name)).toEqual(model.graph.input.map((i) => i.name));
+      expect(g.output.map((o) => o.name)).toEqual(model.graph.output.map((o) => o.name));
       expect(cut).toMatchObject({ numLayers: N, hidden: H, residualType: c.residualType, style: c.style, cutLayers: [] });
       expect(cut.parts[0].outputNames).toContain('logits');
       expect(cut.parts[0].inputNames).toContain('input_ids');
@@ -556,8 +560,8 @@ for (const c of CASES) {
           expect(t.dims).toEqual([1, c.prompt.length, H]);
           expect(maxDiff(t, new ort.Tensor('float32', seen.get(l)!, t.dims))).toBeLessThanOrEqual(c.tol ?? 0);
         }
-        // tapping only adds outputs
-        for (const o of model.graph.output) expect(maxDiff(tapped[o.name], plain[o.name])).toBeLessThanOrEqual(1e-5);
+        // tapping only adds outputs (and fuses RMSNorm chains: float16 graphs round differently)
+        for (const o of model.graph.output) expect(maxDiff(tapped[o.name], plain[o.name])).toBeLessThanOrEqual(Math.max(1e-5, c.tol ?? 0));
 
         // steering through the cut again during a decode step matches the reference too
         const got2 = await runParts(runner, cut, feedsFor(model, next, c.prompt.length, got), steer);
