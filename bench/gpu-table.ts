@@ -28,7 +28,8 @@ interface Result {
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-const counts = (p: PerToken | null) => (p ? `${p.sessionRuns}/${p.submits}/${p.dispatches ?? '?'}/${p.blockingReads}/${p.readbackBytes}/${p.buffersCreated}` : 'n/a');
+const counts = (p: PerToken | null) =>
+  p ? `${p.sessionRuns}/${p.submits}/${p.dispatches ?? '?'}/${p.blockingReads}/${p.readbackBytes}/${p.buffersCreated}` : 'n/a';
 
 const files = process.argv.slice(2).filter((f) => existsSync(f));
 if (files.length === 0) {

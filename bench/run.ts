@@ -294,6 +294,16 @@ async function main(): Promise<void> {
       b_over_a: { prefill: ratio(b.prefill_tokens_per_s, a.prefill_tokens_per_s), decode: ratio(b.decode_tokens_per_s, a.decode_tokens_per_s) },
       b_over_c: { prefill: ratio(b.prefill_tokens_per_s, c.prefill_tokens_per_s), decode: ratio(b.decode_tokens_per_s, c.decode_tokens_per_s) },
     };
+    // Per rep, (a), (b), (c) ran back to back: their paired ratios show how far load noise moves a ratio.
+    const rate = (r: RunResult, phase: 'prefill' | 'decode') =>
+      phase === 'prefill' ? r.promptTokens / r.ttftMs : (r.generated - 1) / Math.max(1e-9, r.decodeSpanMs);
+    const paired = (x: Which, y: Which) => {
+      const of = (phase: 'prefill' | 'decode') => runs[x].map((r, i) => round(rate(r, phase) / rate(runs[y][i], phase), 4));
+      const prefill = of('prefill');
+      const decode = of('decode');
+      return { prefill, decode, prefill_range: [Math.min(...prefill), Math.max(...prefill)], decode_range: [Math.min(...decode), Math.max(...decode)] };
+    };
+    const ratiosPerRep = { b_over_a: paired('b', 'a'), b_over_c: paired('b', 'c'), a_over_c: paired('a', 'c') };
     // Issue 11's targets (steady-state counts for (b); ratios measured side by side in one run).
     const targets = {
       b_over_a_decode_min: 0.95,
@@ -361,6 +371,7 @@ async function main(): Promise<void> {
         },
       },
       ratios,
+      ratios_per_rep: ratiosPerRep,
       targets,
       met,
       all_targets_met: Object.values(met).every(Boolean),
@@ -370,7 +381,8 @@ async function main(): Promise<void> {
           'prompt_tokens / (time from the generate call to the first generated token). (a) runDecodeLoop on the one-session chain; (b) Engine.generate (includes its per-token projection readback and text streaming); (c) model.generate with a BaseStreamer subclass timestamping each put() after the prompt; input ids passed directly (no tokenization in the timed span).',
         decode: '(generated - 1) / (time from the first to the last generated token): each of those steps is one forward of one token plus sampling.',
         eos: 'EOS disabled in all three (eos: [] / engine eos list emptied / eos_token_id: null) so every run generates max_new_tokens.',
-        aggregation: 'median over repetitions; the order of (a), (b), (c) rotates every repetition; one warm-up repetition of each is excluded.',
+        aggregation:
+          'median over repetitions; the order of (a), (b), (c) rotates every repetition; one warm-up repetition of each is excluded. ratios_per_rep: the ratio within each repetition, whose three configs ran back to back (their range shows how far host load moves a ratio).',
         same_prompt: 'the same chat-template token ids for all three',
         perToken:
           'tests/support/gpu-counters.ts wraps GPUDevice.createBuffer, GPUDevice.createBindGroup, GPUQueue.submit, GPUComputePassEncoder.dispatchWorkgroups, GPUBuffer.mapAsync(READ) and InferenceSession.run for every caller on the page (ours, ORT, transformers.js); a snapshot at each generated token; mean over the decode steps after the first (steps 2..n-1), then the mean over repetitions. dispatches = kernel launches (ORT and ours), bindGroups = createBindGroup calls (engineBindGroups: ours), blockingReads = awaited GPU-to-CPU maps, readbackBytes = bytes they cover. runMs/mapWaitMs: wall time inside session.run and awaiting mapAsync(READ) (they may overlap when ORT maps inside a run); decode_breakdown_ms.rest = the median step time less both (per-token means, so the parts need not add up exactly); otherWaits/otherWaitMs: other awaited GPU round trips (mapAsync(WRITE), popErrorScope, onSubmittedWorkDone), which may lie inside session.run.',

@@ -163,5 +163,12 @@ export function fuseRmsNorms(g: Graph): number {
     }
   for (const f of feeders) if (f.output.every((o) => !alive.has(o))) drop.add(f);
   g.node = g.node.flatMap((n) => replace.get(n) ?? (drop.has(n) ? [] : [n]));
+  // Initializers only the dropped nodes read (the 2, eps and 1 scalars) go too.
+  const readNow = new Set<string>([...g.output.map((o) => o.name), ...g.node.flatMap(read)]);
+  const orphans = new Set([...drop].flatMap(read).filter((t) => idx.initializers.has(t) && !readNow.has(t)));
+  if (orphans.size > 0) {
+    g.initializer = g.initializer.filter((t) => !orphans.has(t.name));
+    g.input = g.input.filter((i) => !orphans.has(i.name));
+  }
   return matches.length;
 }
