@@ -143,7 +143,8 @@ export class SessionChain {
       if (!part.residualOut) return [];
       const meta = this.sessions[i].outputMetadata.find((m) => m.name === part.residualOut);
       if (!meta || !meta.isTensor) throw new Error(`internal: part ${i} has no output ${part.residualOut}`);
-      if (meta.type !== 'float32' && meta.type !== 'float16') throw new Error(`internal: residual ${part.residualOut} is ${meta.type}, expected float32 or float16`);
+      if (meta.type !== 'float32' && meta.type !== 'float16')
+        throw new Error(`internal: residual ${part.residualOut} is ${meta.type}, expected float32 or float16`);
       const dim = meta.shape[meta.shape.length - 1];
       return [{ name: part.residualOut, type: meta.type, hidden: typeof dim === 'number' && dim > 0 ? dim : null }];
     });
