@@ -1,7 +1,8 @@
 /**
  * Decode a model, trace its residual stream (residual-chain.ts), make the residual after each
  * requested layer an explicit tensor (fused skip-norms are unfused), fuse the exported RMSNorm
- * chains into single kernels (fuse-norms.ts), and gather what the cut needs to know about it.
+ * chains and rotate_halfs into single kernels (fuse-norms.ts, rotate-half.ts: fewer launches per
+ * token on WebGPU), and gather what the cut needs to know about it.
  */
 import { decodeModel, type Model, type Node, type Tensor } from '../onnx/proto';
 import type { ModelStructure } from '../../protocol/structure';
@@ -11,6 +12,7 @@ import { countLayers, describeStructure, detectStyle, residualElemType, residual
 import { locateInitializers, type ByteRange } from './raw-initializers';
 import { applyReplacements, unfuseSkipNorm } from './unfuse';
 import { fuseRmsNorms } from './fuse-norms';
+import { fuseRotateHalf } from './rotate-half';
 
 export interface Prepared {
   model: Model;
@@ -25,8 +27,8 @@ export interface Prepared {
   residuals: Map<number, string>;
   /** what was found, with the original tensor cut per requested layer */
   structure: ModelStructure;
-  /** RMSNorm chains fused into SimplifiedLayerNormalization (fuse-norms.ts) */
-  fusedNorms: number;
+  /** RMSNorm chains fused into SimplifiedLayerNormalization (fuse-norms.ts), rotate_halfs made one MatMul (rotate-half.ts) */
+  fused: { norms: number; rotateHalf: number };
   /** index of the edited graph (rebuild after further edits) */
   idx: GraphIndex;
   /** the original bytes and where each original initializer is encoded in them (see raw-initializers.ts) */
@@ -101,9 +103,9 @@ export function prepare(fn: string, bytes: Uint8Array | Model, layers: number[],
   if (types.size > 1) throw new Error(`${fn}: the residuals at layers [${layers.join(', ')}] are found in incompatible ways (fused and unfused float16)`);
   applyReplacements(g, replacements);
   // After tracing (which reads the graph as exported): the residual tensors are Add outputs, never inside a norm chain.
-  const fusedNorms = fuseRmsNorms(g);
-  if (replacements.size > 0 || fusedNorms > 0) idx = indexGraph(g);
+  const fused = { norms: fuseRmsNorms(g), rotateHalf: fuseRotateHalf(g) };
+  if (replacements.size > 0 || fused.norms + fused.rotateHalf > 0) idx = indexGraph(g);
   const first = residuals.values().next().value;
   const hidden = first ? residualHidden(g, idx, first) : 0;
-  return { model, style, numLayers, hidden, elemType, tensorType, residuals, structure, fusedNorms, idx, source, raw };
+  return { model, style, numLayers, hidden, elemType, tensorType, residuals, structure, fused, idx, source, raw };
 }

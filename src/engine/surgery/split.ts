@@ -108,8 +108,8 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
   const p = prepare('cutModel', bytes, cutLayers, true);
   const residualType = p.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
   if (cutLayers.length === 0) {
-    // The original bytes unless norms were fused (then the edited graph, its weights copied byte for byte).
-    const uncut = p.fusedNorms > 0 ? encodeWithRawInitializers(p.model, p.source, p.raw) : bytes;
+    // The original bytes unless something was fused (then the edited graph, its weights copied byte for byte).
+    const uncut = p.fused.norms + p.fused.rotateHalf > 0 ? encodeWithRawInitializers(p.model, p.source, p.raw) : bytes;
     const info = prepare('cutModel', p.model, [0], true);
     const g = p.model.graph;
     return {
