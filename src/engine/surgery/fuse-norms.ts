@@ -21,43 +21,12 @@
  * initializer of x's element type. Anything else is left as it was.
  */
 import { node } from '../onnx/build';
-import { DataType, toNum, type Graph, type Node, type Tensor } from '../onnx/proto';
-import { halfToFloat } from '../runtime/f16';
+import { DataType, toNum, type Graph, type Node } from '../onnx/proto';
+import { constInt64s, constScalar } from './constants';
 import { indexGraph, inferElemType, type GraphIndex } from './graph-index';
-
-/** Value of a one-element float constant (initializer or Constant node, possibly behind a Cast), else undefined. */
-function scalar(g: Graph, idx: GraphIndex, name: string): number | undefined {
-  let t: Tensor | undefined = idx.initializers.get(name);
-  if (!t) {
-    const p = idx.producer.get(name);
-    const n = p === undefined ? undefined : g.node[p];
-    if (n?.opType === 'Cast') return scalar(g, idx, n.input[0]);
-    if (n?.opType === 'Constant') t = n.attribute.find((a) => a.name === 'value')?.t;
-  }
-  if (!t || t.dims.reduce<number>((a, d) => a * toNum(d), 1) !== 1) return undefined;
-  if (t.dataType === DataType.FLOAT) {
-    if (t.floatData?.length) return t.floatData[0];
-    if (t.rawData?.byteLength === 4) return new DataView(t.rawData.buffer, t.rawData.byteOffset, 4).getFloat32(0, true);
-  }
-  if (t.dataType === DataType.FLOAT16) {
-    if (t.int32Data?.length) return halfToFloat(t.int32Data[0]);
-    if (t.rawData?.byteLength === 2) return halfToFloat(new DataView(t.rawData.buffer, t.rawData.byteOffset, 2).getUint16(0, true));
-  }
-  return undefined;
-}
 
 function ints(n: Node, name: string): number[] | undefined {
   return n.attribute.find((a) => a.name === name)?.ints?.map(toNum);
-}
-
-/** Values of an int64 initializer (int64_data or raw little-endian bytes). */
-function int64s(t: Tensor | undefined): number[] | undefined {
-  if (!t || t.dataType !== DataType.INT64) return undefined;
-  if (t.int64Data?.length) return t.int64Data.map(toNum);
-  const raw = t.rawData;
-  if (!raw) return undefined;
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return Array.from({ length: raw.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
 }
 
 function int(n: Node, name: string, fallback: number): number {
@@ -84,7 +53,7 @@ function match(g: Graph, idx: GraphIndex, pow: Node): Match | null {
     return readers.length === 1 && !idx.outputs.has(t) ? g.node[readers[0]] : null;
   };
   const other = (n: Node, t: string): string | null => (n.input.length === 2 && n.input.includes(t) ? n.input[n.input[0] === t ? 1 : 0] : null);
-  if (scalar(g, idx, pow.input[1]) !== 2) return null;
+  if (constScalar(g, idx, pow.input[1]) !== 2) return null;
   const x0 = pow.input[0];
   const p0 = idx.producer.get(x0);
   const castIn = p0 !== undefined && g.node[p0].opType === 'Cast' ? g.node[p0] : null;
@@ -104,12 +73,12 @@ function match(g: Graph, idx: GraphIndex, pow: Node): Match | null {
   };
   const mean = next('ReduceMean', true);
   if (!mean || int(mean, 'keepdims', 1) !== 1) return null;
-  const axisList = mean.input[1] ? int64s(idx.initializers.get(mean.input[1])) : ints(mean, 'axes'); // opset 18: an input
+  const axisList = mean.input[1] ? constInt64s(g, idx, mean.input[1]) : ints(mean, 'axes'); // opset 18: an input
   if (!axisList || axisList.length !== 1 || axisList[0] !== -1) return null;
   t = mean.output[0];
   const add = next('Add', true);
   const epsName = add && other(add, t);
-  const eps = epsName ? scalar(g, idx, epsName) : undefined;
+  const eps = epsName ? constScalar(g, idx, epsName) : undefined;
   if (!add || eps === undefined || !(eps >= 0)) return null;
   t = add.output[0];
   if (!next('Sqrt')) return null;
@@ -120,7 +89,7 @@ function match(g: Graph, idx: GraphIndex, pow: Node): Match | null {
   if (inv.opType === 'Div' && inv.input[1] === t && sources.has(inv.input[0])) {
     x = inv.input[0]; // Div(x, sqrt)
   } else {
-    if (inv.opType === 'Div' && !(inv.input[1] === t && scalar(g, idx, inv.input[0]) === 1)) return null;
+    if (inv.opType === 'Div' && !(inv.input[1] === t && constScalar(g, idx, inv.input[0]) === 1)) return null;
     t = inv.output[0];
     const mul = next('Mul');
     x = mul && other(mul, t);

@@ -15,23 +15,8 @@
  */
 import { floatTensor, node } from '../onnx/build';
 import { DataType, toNum, type Graph, type Node, type Tensor } from '../onnx/proto';
+import { constInt64s } from './constants';
 import { indexGraph, inferElemType, type GraphIndex } from './graph-index';
-
-/** int64 constant values (initializer or Constant node), else undefined. */
-function int64s(g: Graph, idx: GraphIndex, name: string | undefined): number[] | undefined {
-  if (!name) return undefined;
-  let t: Tensor | undefined = idx.initializers.get(name);
-  if (!t) {
-    const p = idx.producer.get(name);
-    if (p !== undefined && g.node[p].opType === 'Constant') t = g.node[p].attribute.find((a) => a.name === 'value')?.t;
-  }
-  if (!t || t.dataType !== DataType.INT64) return undefined;
-  if (t.int64Data?.length) return t.int64Data.map(toNum);
-  const raw = t.rawData;
-  if (!raw) return undefined;
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return Array.from({ length: raw.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
-}
 
 /** Rank of `name` where the graph states it (value_info) or its producer fixes it (Transpose perm, Reshape to a constant shape). */
 function rank(g: Graph, idx: GraphIndex, name: string): number | undefined {
@@ -40,7 +25,7 @@ function rank(g: Graph, idx: GraphIndex, name: string): number | undefined {
   const p = idx.producer.get(name);
   const n = p === undefined ? undefined : g.node[p];
   if (n?.opType === 'Transpose') return n.attribute.find((a) => a.name === 'perm')?.ints?.length;
-  if (n?.opType === 'Reshape') return int64s(g, idx, n.input[1])?.length;
+  if (n?.opType === 'Reshape') return constInt64s(g, idx, n.input[1])?.length;
   return undefined;
 }
 
@@ -55,7 +40,7 @@ interface Slice {
 /** A Slice of one axis, the last one, with constant bounds and step 1; else null. */
 function lastAxisSlice(g: Graph, idx: GraphIndex, n: Node | undefined): Slice | null {
   if (!n || n.opType !== 'Slice' || (n.domain ?? '') !== '') return null;
-  const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => int64s(g, idx, n.input[i]));
+  const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => constInt64s(g, idx, n.input[i]));
   if (!starts || !ends || !axes || starts.length !== 1 || ends.length !== 1 || axes.length !== 1) return null;
   if (n.input[4] && (!steps || steps[0] !== 1)) return null;
   const axis = axes[0];

@@ -4,15 +4,14 @@
  * file (onnxruntime-node with its own optimizer off, so the reference runs the chain as exported),
  * and chains that do not match exactly are left alone.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataType, decodeModel, encodeModel, toNum, type Graph, type Model } from '../../../../src/engine/onnx/proto';
+import { DataType, decodeModel, encodeModel, type Graph, type Model } from '../../../../src/engine/onnx/proto';
 import { halfToFloat } from '../../../../src/engine/runtime/f16';
 import { fuseRmsNorms } from '../../../../src/engine/surgery/fuse-norms';
 import { cutModel } from '../../../../src/engine/surgery';
+import { cleanup, prefillLogits } from '../../../support/ort-node-prefill';
 
 const MODELS = '.models/traitlab';
 // name, file, layers, norms fused (2 per block + the final norm; 0 where the exporter already fuses)
@@ -26,40 +25,14 @@ const FIXTURES: [string, string, number, boolean][] = [
   ['gemma-3 script q4 (already SimplifiedLayerNormalization)', 'tiny-gemma3/onnx/model_q4.onnx', 4, false],
 ];
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(cleanup);
 
 const count = (g: Graph, op: string) => g.node.filter((n) => n.opType === op).length;
 
-/** Logits of a prefill of `ids` with every optimisation of onnxruntime-node off. */
+/** Logits as float32 (float16 outputs widened). */
 async function logits(bytes: Uint8Array, modelPath: string, ids: number[]): Promise<Float32Array> {
-  const dir = mkdtempSync(join(tmpdir(), 'traitlab-fuse-'));
-  dirs.push(dir);
-  const data = join(dirname(modelPath), 'model.onnx_data');
-  if (existsSync(data)) copyFileSync(data, join(dir, 'model.onnx_data'));
-  writeFileSync(join(dir, 'm.onnx'), bytes);
-  const s = await ort.InferenceSession.create(join(dir, 'm.onnx'), { graphOptimizationLevel: 'disabled' });
-  const model = decodeModel(bytes);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    position_ids: new ort.Tensor(
-      'int64',
-      BigInt64Array.from(ids, (_, i) => BigInt(i)),
-      [1, ids.length],
-    ),
-  };
-  for (const inp of model.graph.input) {
-    if (!inp.name.startsWith('past_key_values')) continue;
-    const dims = inp.type!.tensorType!.shape!.dim.map((d) => (d.dimValue ? toNum(d.dimValue) : 0));
-    dims[0] = 1;
-    const f16 = inp.type!.tensorType!.elemType === DataType.FLOAT16;
-    feeds[inp.name] = f16 ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-  }
-  const mine = Object.fromEntries(s.inputNames.map((n) => [n, feeds[n]]));
-  const out = (await s.run(mine)).logits;
-  await s.release();
-  return out.type === 'float16' ? Float32Array.from(out.data as Uint16Array, halfToFloat) : (out.data as Float32Array);
+  const out = await prefillLogits(bytes, ids, join(dirname(modelPath), 'model.onnx_data'));
+  return out instanceof Uint16Array ? Float32Array.from(out, halfToFloat) : out;
 }
 
 for (const [name, rel, layers, fuses] of FIXTURES) {

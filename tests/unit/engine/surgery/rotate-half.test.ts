@@ -3,13 +3,12 @@
  * becomes MatMul(x, R), and the model's logits stay bit for bit those of the file
  * (onnxruntime-node with its optimizer off, so nothing else changes under the comparison).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataType, decodeModel, encodeModel, toNum, type Graph, type Model } from '../../../../src/engine/onnx/proto';
+import { DataType, decodeModel, encodeModel, type Graph } from '../../../../src/engine/onnx/proto';
 import { fuseRotateHalf } from '../../../../src/engine/surgery/rotate-half';
+import { cleanup, prefillLogits } from '../../../support/ort-node-prefill';
 
 const MODELS = '.models/traitlab';
 // name, file, rotate_halfs (q and k per block; 0 where the exporter uses RotaryEmbedding or GQA's own rotary)
@@ -23,35 +22,8 @@ const FIXTURES: [string, string, number][] = [
   ['gemma-3 script q4 (RotaryEmbedding)', 'tiny-gemma3/onnx/model_q4.onnx', 0],
 ];
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(cleanup);
 const count = (g: Graph, op: string) => g.node.filter((n) => n.opType === op).length;
-
-async function prefillLogits(model: Model, ids: number[]): Promise<Float32Array | Uint16Array> {
-  const dir = mkdtempSync(join(tmpdir(), 'traitlab-rot-'));
-  dirs.push(dir);
-  writeFileSync(join(dir, 'm.onnx'), encodeModel(model));
-  const s = await ort.InferenceSession.create(join(dir, 'm.onnx'), { graphOptimizationLevel: 'disabled' });
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    position_ids: new ort.Tensor(
-      'int64',
-      BigInt64Array.from(ids, (_, i) => BigInt(i)),
-      [1, ids.length],
-    ),
-  };
-  for (const inp of model.graph.input) {
-    if (!inp.name.startsWith('past_key_values')) continue;
-    const dims = inp.type!.tensorType!.shape!.dim.map((d) => (d.dimValue ? toNum(d.dimValue) : 0));
-    dims[0] = 1;
-    const f16 = inp.type!.tensorType!.elemType === DataType.FLOAT16;
-    feeds[inp.name] = f16 ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-  }
-  const out = (await s.run(Object.fromEntries(s.inputNames.map((n) => [n, feeds[n]])))).logits;
-  await s.release();
-  return out.data as Float32Array | Uint16Array;
-}
 
 for (const [name, rel, expected] of FIXTURES) {
   const path = join(MODELS, rel);
@@ -70,8 +42,8 @@ for (const [name, rel, expected] of FIXTURES) {
       expect(rs).toHaveLength(1);
       expect(rs[0].dataType).toBe(rel.includes('f16') ? DataType.FLOAT16 : DataType.FLOAT);
       const ids = [1, 5, 9, 2, 7, 3];
-      const ref = await prefillLogits(decodeModel(bytes), ids);
-      const got = await prefillLogits(m, ids);
+      const ref = await prefillLogits(bytes, ids);
+      const got = await prefillLogits(encodeModel(m), ids);
       expect(got.length).toBe(ref.length);
       let differ = 0;
       for (let i = 0; i < ref.length; i++) if (got[i] !== ref[i]) differ++;
