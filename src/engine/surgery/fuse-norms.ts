@@ -24,6 +24,7 @@ import { node } from '../onnx/build';
 import { DataType, toNum, type Graph, type Node } from '../onnx/proto';
 import { constInt64s, constScalar } from './constants';
 import { indexGraph, inferElemType, type GraphIndex } from './graph-index';
+import { applyReplacements } from './unfuse';
 
 function ints(n: Node, name: string): number[] | undefined {
   return n.attribute.find((a) => a.name === name)?.ints?.map(toNum);
@@ -33,8 +34,6 @@ function int(n: Node, name: string, fallback: number): number {
   const a = n.attribute.find((x) => x.name === name);
   return a?.i === undefined ? fallback : toNum(a.i);
 }
-
-const FEEDERS = new Set(['Constant', 'Cast']);
 
 interface Match {
   nodes: Node[]; // the chain, removed after fusion
@@ -112,32 +111,13 @@ export function fuseRmsNorms(g: Graph): number {
   const idx = indexGraph(g);
   const matches = g.node.filter((n) => n.opType === 'Pow' && (n.domain ?? '') === '').flatMap((n) => match(g, idx, n) ?? []);
   if (matches.length === 0) return 0;
-  const drop = new Set<Node>();
-  const replace = new Map<Node, Node>();
+  const edits = new Map<Node, Node[]>();
   for (const m of matches) {
-    for (const n of m.nodes) drop.add(n);
+    for (const n of m.nodes) edits.set(n, []);
     const base = m.nodes.find((n) => n.opType === 'Pow')!.name.replace(/\/?Pow$/, '') || m.out;
     const attrs = { axis: -1, epsilon: { float: m.eps }, stash_type: 1 };
-    replace.set(m.at, node('SimplifiedLayerNormalization', `${base}/SimplifiedLayerNormalization`, [m.x, m.gamma], [m.out], attrs));
+    edits.set(m.at, [node('SimplifiedLayerNormalization', `${base}/SimplifiedLayerNormalization`, [m.x, m.gamma], [m.out], attrs)]);
   }
-  // Constants (and their Casts) that only fed the dropped nodes go with them.
-  const read = (n: Node) => n.input.filter((t) => t !== '');
-  const alive = new Set<string>([...g.output.map((o) => o.name)]);
-  for (const n of g.node) if (!drop.has(n)) for (const t of read(replace.get(n) ?? n)) alive.add(t);
-  const feeders = new Set<Node>();
-  for (const n of drop)
-    for (const t of read(n)) {
-      const p = idx.producer.get(t);
-      if (p !== undefined && FEEDERS.has(g.node[p].opType) && !drop.has(g.node[p])) feeders.add(g.node[p]);
-    }
-  for (const f of feeders) if (f.output.every((o) => !alive.has(o))) drop.add(f);
-  g.node = g.node.flatMap((n) => replace.get(n) ?? (drop.has(n) ? [] : [n]));
-  // Initializers only the dropped nodes read (the 2, eps and 1 scalars) go too.
-  const readNow = new Set<string>([...g.output.map((o) => o.name), ...g.node.flatMap(read)]);
-  const orphans = new Set([...drop].flatMap(read).filter((t) => idx.initializers.has(t) && !readNow.has(t)));
-  if (orphans.size > 0) {
-    g.initializer = g.initializer.filter((t) => !orphans.has(t.name));
-    g.input = g.input.filter((i) => !orphans.has(i.name));
-  }
+  applyReplacements(g, edits); // the constants only the chains read go with prepare()'s dropUnread
   return matches.length;
 }

@@ -13,6 +13,7 @@ import { locateInitializers, type ByteRange } from './raw-initializers';
 import { applyReplacements, unfuseSkipNorm } from './unfuse';
 import { fuseRmsNorms } from './fuse-norms';
 import { fuseRotateHalf } from './rotate-half';
+import { dropUnread } from './prune';
 
 export interface Prepared {
   model: Model;
@@ -104,6 +105,7 @@ export function prepare(fn: string, bytes: Uint8Array | Model, layers: number[],
   applyReplacements(g, replacements);
   // After tracing (which reads the graph as exported): the residual tensors are Add outputs, never inside a norm chain.
   const fused = { norms: fuseRmsNorms(g), rotateHalf: fuseRotateHalf(g) };
+  if (fused.norms + fused.rotateHalf > 0) dropUnread(g); // the constants only the fused nodes read
   if (replacements.size > 0 || fused.norms + fused.rotateHalf > 0) idx = indexGraph(g);
   const first = residuals.values().next().value;
   const hidden = first ? residualHidden(g, idx, first) : 0;

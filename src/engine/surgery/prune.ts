@@ -87,3 +87,24 @@ export function buildPartModel(model: Model, plan: PartPlan): Model {
   if (Array.isArray(qa)) graph.quantizationAnnotation = qa.filter((a) => produced.has(a.tensorName ?? '') || reads.has(a.tensorName ?? ''));
   return { ...model, graph };
 }
+
+/**
+ * Drop what an edit left unread: nodes none of whose outputs anything reads (a graph output, a
+ * node input, a subgraph's outer reference), repeatedly, then initializers nothing reads (and
+ * their entries in graph.input, for files that list initializers as inputs). Graph inputs stay.
+ */
+export function dropUnread(g: Graph): void {
+  for (;;) {
+    const read = new Set<string>(g.output.map((o) => o.name));
+    for (const n of g.node) for (const r of nodeReads(n)) read.add(r);
+    const kept = g.node.filter((n) => n.output.some((o) => o !== '' && read.has(o)));
+    if (kept.length === g.node.length) {
+      const unread = new Set(g.initializer.filter((t) => !read.has(t.name)).map((t) => t.name));
+      if (unread.size === 0) return;
+      g.initializer = g.initializer.filter((t) => !unread.has(t.name));
+      g.input = g.input.filter((i) => !unread.has(i.name));
+      return;
+    }
+    g.node = kept;
+  }
+}

@@ -17,6 +17,7 @@ import { floatTensor, node } from '../onnx/build';
 import { DataType, toNum, type Graph, type Node, type Tensor } from '../onnx/proto';
 import { constInt64s } from './constants';
 import { indexGraph, inferElemType, type GraphIndex } from './graph-index';
+import { applyReplacements } from './unfuse';
 
 /** Rank of `name` where the graph states it (value_info) or its producer fixes it (Transpose perm, Reshape to a constant shape). */
 function rank(g: Graph, idx: GraphIndex, name: string): number | undefined {
@@ -71,8 +72,8 @@ export function fuseRotateHalf(g: Graph): number {
     const p = idx.producer.get(t);
     return p === undefined ? undefined : g.node[p];
   };
-  const drop = new Set<Node>();
-  const replace = new Map<Node, Node>();
+  const edits = new Map<Node, Node[]>();
+  let rewritten = 0;
   const rotations = new Map<string, Tensor>(); // by h and type: one R per head size
   for (const cat of g.node) {
     if (cat.opType !== 'Concat' || (cat.domain ?? '') !== '' || cat.input.length !== 2) continue;
@@ -89,11 +90,11 @@ export function fuseRotateHalf(g: Graph): number {
     if (type !== DataType.FLOAT && type !== DataType.FLOAT16) continue;
     const key = `/traitlab/rotate_half/R_${2 * h}_${type === DataType.FLOAT16 ? 'f16' : 'f32'}`;
     if (!rotations.has(key) && !idx.initializers.has(key)) rotations.set(key, rotation(key, h, type));
-    for (const n of [neg, producer(cat.input[1])!, producer(neg.input[0])!]) drop.add(n);
-    replace.set(cat, node('MatMul', `${cat.name || cat.output[0]}/rotate_half`, [x1.x, key], [cat.output[0]]));
+    for (const n of [neg, producer(cat.input[1])!, producer(neg.input[0])!]) edits.set(n, []);
+    edits.set(cat, [node('MatMul', `${cat.name || cat.output[0]}/rotate_half`, [x1.x, key], [cat.output[0]])]);
+    rewritten++;
   }
-  if (replace.size === 0) return 0;
-  g.node = g.node.flatMap((n) => replace.get(n) ?? (drop.has(n) ? [] : [n]));
+  applyReplacements(g, edits); // the Slice bounds left unread go with prepare()'s dropUnread
   g.initializer.push(...rotations.values());
-  return replace.size;
+  return rewritten;
 }
