@@ -92,6 +92,7 @@ export class SessionChain {
   ): Promise<StepOutput> {
     const presents: Record<string, OrtTensor> = {};
     let residual: OrtTensor | null = null;
+    let residualBound = false;
     let logits: OrtTensor | null = null;
     for (let i = 0; i < this.sessions.length; i++) {
       const session = this.sessions[i];
@@ -109,19 +110,25 @@ export class SessionChain {
         bound[name] = fetches[name];
       }
       const out = bound ? await session.run(input, bound) : await session.run(input);
-      // A residual bound as part i-1's output is the caller's (one tensor for the model's life): never disposed.
-      if (residual && residual !== fetches[this.parts[i - 1]?.residualOut ?? '']) residual.dispose();
+      // What the caller bound (`fetches`, by output name) is the caller's: the chain never disposes it.
+      if (residual && !residualBound) residual.dispose();
       residual = null;
       for (const [name, t] of Object.entries(out)) {
         if (name === 'logits') logits = t;
-        else if (name === part.residualOut) residual = t;
-        else if (name.startsWith('present')) presents[name] = t;
+        else if (name === part.residualOut) {
+          residual = t;
+          residualBound = fetches[name] === t;
+        } else if (name.startsWith('present')) presents[name] = t;
         else if (part.carryOut?.includes(name)) carried[name] = t;
-        else t.dispose();
+        else if (fetches[name] !== t) t.dispose();
       }
       if (part.residualOut) {
         if (!residual) throw new Error(`internal: part ${i} did not output ${part.residualOut}`);
-        if (interventor) residual = await interventor.apply(i, residual, tokens);
+        if (interventor) {
+          const steered = await interventor.apply(i, residual, tokens);
+          if (steered !== residual) residualBound = false; // a new tensor (the CPU backend's) is the chain's
+          residual = steered;
+        }
       }
     }
     if (!logits) throw new Error('internal: the model produced no logits');
