@@ -96,9 +96,9 @@ async function loadA(opts: LoadOptions): Promise<{ loadMs: number; parts: number
   // Not through the Cache API: the engine's load already keeps its own copy there.
   const { graph, externalData } = await fetchModelBytes(modelFileSet(src, config, opts.dtype), { useCache: false });
   log(`(a) fetched in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const cut = cutModel(graph, []);
+  const cut = cutModel(graph, [], { hostPreamble: true }); // as the engine does on WebGPU (load-model.ts)
   log(`(a) cutModel(bytes, []) done`);
-  const chain = await SessionChain.create(cut.parts, { ep: 'webgpu', externalData });
+  const chain = await SessionChain.create(cut.parts, { ep: 'webgpu', externalData, host: cut.host });
   const contextLength = config.max_position_embeddings ?? 2048;
   const device = await ortDevice();
   // The engine's GPU decode path (static KV cache, logits bound to our buffer, argmax on the GPU), no steering.

@@ -133,6 +133,7 @@ async function startRuntime(
   try {
     chain = await SessionChain.create(cut.parts, {
       ep,
+      host: cut.host,
       externalData: bytes.externalData,
       onPart: (i, n) => ctx.onProgress({ phase: 'compile', loaded: i, total: n, message: `Creating session ${i + 1} of ${n}` }),
     });
@@ -195,7 +196,8 @@ export const loadModel: ModelLoader = async (source, ctx) => {
   // A graph that does not parse (e.g. a truncated download) evicts the model's cached files.
   const cut = await parseOrEvict(src.base, files.graph, graphUrl, () => {
     try {
-      return cutModel(bytes.graph, cutLayers, { lastTokenLogits: true });
+      // WebGPU: the int64 preamble runs in a CPU session of its own (surgery/host-preamble.ts).
+      return cutModel(bytes.graph, cutLayers, { lastTokenLogits: true, hostPreamble: device.webgpu });
     } catch (err) {
       const e = new EngineLoadError(`${src.id} (${files.graph}): ${err instanceof Error ? err.message : String(err)}`);
       // An unknown graph structure is not a broken download: keep the cached files.

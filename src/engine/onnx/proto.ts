@@ -182,7 +182,7 @@ export const AttrType = {
 
 // Plain-object views of the decoded messages (int64 fields decode as number | Long; we
 // normalise them with `toNum`).
-type Int64 = number | { toNumber(): number };
+export type Int64 = number | { toNumber(): number };
 export interface StringStringEntry {
   key: string;
   value: string;

@@ -4,7 +4,9 @@
  * part k+1 takes it as input. On WebGPU every output (residual, KV, logits) stays on the GPU;
  * outputs the caller pre-allocates (`fetches`: the static KV buffers, the logits row, the
  * decode step's residuals) are written in place instead of ORT allocating them, and the chain
- * never disposes them.
+ * never disposes them. With a host preamble (surgery/host-preamble.ts) a small CPU session runs
+ * first and computes the mask/position values the parts take as inputs; in a one-token pass the
+ * ones GPU nodes read go to buffers of ours (host-uploads.ts) instead of ORT's staging buffers.
  */
 import { ort, type OrtSession, type OrtTensor } from './ort';
 import { sessionOptions, type ExecutionProvider, type ExternalDataFile } from './session-options';
@@ -26,8 +28,27 @@ export interface Interventor {
   apply(cut: number, residual: OrtTensor, tokens: number): OrtTensor | Promise<OrtTensor>;
 }
 
+/** A part input fed from the host: `source` is a token input or a preamble output. */
+export interface ChainHostFeed {
+  name: string;
+  source: string;
+  gpu: boolean;
+}
+
+/** The host preamble: run on the CPU (WASM EP) before the parts; null bytes = only renamed token inputs. */
+export interface ChainHost {
+  bytes: Uint8Array | null;
+  feeds: ChainHostFeed[];
+}
+
+/** Where a one-token pass's GPU-read host values go (host-uploads.ts). */
+export interface HostUploader {
+  upload(name: string, value: OrtTensor, total: number): OrtTensor;
+}
+
 export interface ChainOptions {
   ep: ExecutionProvider;
+  host?: ChainHost;
   externalData?: readonly ExternalDataFile[];
   onPart?: (index: number, total: number) => void;
 }
@@ -41,11 +62,13 @@ export class SessionChain {
   private constructor(
     readonly sessions: OrtSession[],
     private readonly parts: Omit<ChainPart, 'bytes'>[],
+    private readonly host: { session: OrtSession | null; feeds: ChainHostFeed[] } | null,
   ) {}
 
   /** Sessions are created one at a time (ORT's WebGPU EP does not allow concurrent creation). */
   static async create(parts: ChainPart[], opts: ChainOptions): Promise<SessionChain> {
     const sessions: OrtSession[] = [];
+    let hostSession: OrtSession | null = null;
     try {
       for (let i = 0; i < parts.length; i++) {
         opts.onPart?.(i, parts.length);
@@ -56,6 +79,8 @@ export class SessionChain {
           ),
         );
       }
+      // The preamble is integer work ORT's WebGPU EP runs on the CPU anyway: the WASM EP, no GPU copies.
+      if (opts.host?.bytes) hostSession = await ort.InferenceSession.create(opts.host.bytes, sessionOptions({ ep: 'wasm' }));
     } catch (err) {
       for (const s of sessions) await s.release().catch(() => undefined);
       throw err;
@@ -64,6 +89,7 @@ export class SessionChain {
     return new SessionChain(
       sessions,
       parts.map(({ outputNames, residualIn, residualOut, carryIn, carryOut }) => ({ outputNames, residualIn, residualOut, carryIn, carryOut })),
+      opts.host ? { session: hostSession, feeds: opts.host.feeds } : null,
     );
   }
 
@@ -71,16 +97,46 @@ export class SessionChain {
    * One forward pass. `feeds` holds every graph input any part may need (input_ids,
    * attention_mask, position_ids, past_key_values.*); each part takes what it declares.
    * `fetches`: pre-allocated outputs by name (each part binds the ones it outputs; a bound
-   * residual output is the next part's input as it is).
+   * residual output is the next part's input as it is). `uploads`: where a one-token pass puts
+   * the host values GPU nodes read (without it they go as CPU tensors and ORT uploads them).
    */
-  async run(feeds: Record<string, OrtTensor>, interventor: Interventor | null, tokens: number, fetches: Record<string, OrtTensor> = {}): Promise<StepOutput> {
+  async run(
+    feeds: Record<string, OrtTensor>,
+    interventor: Interventor | null,
+    tokens: number,
+    fetches: Record<string, OrtTensor> = {},
+    uploads: HostUploader | null = null,
+  ): Promise<StepOutput> {
     // Preamble tensors part 0 computed for the later parts (mask, rotary, positions): freed after the pass.
     const carried: Record<string, OrtTensor> = {};
     try {
-      return await this.runParts(feeds, interventor, tokens, fetches, carried);
+      const all = this.host ? { ...feeds, ...(await this.hostFeeds(feeds, tokens, uploads)) } : feeds;
+      return await this.runParts(all, interventor, tokens, fetches, carried);
     } finally {
       for (const t of Object.values(carried)) t.dispose();
     }
+  }
+
+  /** The host preamble's values under the parts' input names (GPU tensors of ours for one token with `uploads`). */
+  private async hostFeeds(feeds: Record<string, OrtTensor>, tokens: number, uploads: HostUploader | null): Promise<Record<string, OrtTensor>> {
+    const { session, feeds: wanted } = this.host!;
+    let values: Record<string, OrtTensor> = {};
+    if (session) {
+      const input: Record<string, OrtTensor> = {};
+      for (const name of session.inputNames) {
+        if (!feeds[name]) throw new Error(`internal: the host preamble needs input "${name}" that nothing provides`);
+        input[name] = feeds[name];
+      }
+      values = await session.run(input);
+    }
+    const total = Number(feeds.attention_mask?.dims[1] ?? tokens);
+    const out: Record<string, OrtTensor> = {};
+    for (const f of wanted) {
+      const value = values[f.source] ?? feeds[f.source];
+      if (!value) throw new Error(`internal: host value "${f.source}" for input "${f.name}" was not computed`);
+      out[f.name] = f.gpu && uploads && tokens === 1 ? uploads.upload(f.name, value, total) : value;
+    }
+    return out;
   }
 
   private async runParts(
@@ -157,7 +213,13 @@ export class SessionChain {
     });
   }
 
+  /** Whether GPU nodes read values of a host preamble (a one-token pass then wants `uploads`). */
+  get hostUploads(): boolean {
+    return this.host?.feeds.some((f) => f.gpu) ?? false;
+  }
+
   async release(): Promise<void> {
     for (const s of this.sessions) await s.release().catch(() => undefined);
+    await this.host?.session?.release().catch(() => undefined);
   }
 }

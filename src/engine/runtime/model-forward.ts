@@ -5,11 +5,12 @@
  * Prompts longer than `maxChunk` run in chunks through the cache (prefill.ts, the same mechanism
  * the tapped extraction session uses).
  *
- * On WebGPU (`gpu` options) a decode step creates none of our buffers and syncs once: the KV
- * cache is static (kv-cache.ts), the logits and each cut's residual land in GPU buffers made at
- * load and bound as the sessions' outputs (residual-buffers.ts: the steering kernels then reuse
- * their bind groups), and the next token is chosen on the GPU (gpu-sampling.ts) with the trait
- * projections in the same readback.
+ * On WebGPU (`gpu` options) a decode step creates no buffer and syncs once: the KV cache is
+ * static (kv-cache.ts), the logits and each cut's residual land in GPU buffers made at load and
+ * bound as the sessions' outputs (residual-buffers.ts: the steering kernels then reuse their
+ * bind groups), the host preamble's values are written into buffers of ours (host-uploads.ts:
+ * ORT makes no staging buffers), and the next token is chosen on the GPU (gpu-sampling.ts) with
+ * the trait projections in the same readback.
  */
 import type { Interventor, SessionChain } from './chain';
 import type { ForwardModel } from './decode-loop';
@@ -19,6 +20,7 @@ import { KvCache, type KvLayout } from './kv-cache';
 import { ort, type OrtTensor } from './ort';
 import { chunkedPrefill, tokenFeeds } from './prefill';
 import { ResidualBuffers, type ResidualOutput } from './residual-buffers';
+import { HostUploads } from './host-uploads';
 import type { Sampler } from './sampler';
 import { createBuffer, readBuffer } from '../kernels/gpu-buffers';
 import { logitsBytes, type LogitsLayout } from '../kernels/sample-common';
@@ -84,6 +86,8 @@ export class ModelForward implements ForwardModel {
   private readonly logitsBuffer: GPUBuffer | null = null;
   private readonly sampling: GpuSampling | null = null;
   private readonly residuals: ResidualBuffers | null = null;
+  /** The host preamble's GPU-read values of a decode step, in buffers of ours (host-uploads.ts). */
+  private readonly uploads: HostUploads | null = null;
   private readonly device: GPUDevice | null;
   /** The logits output bound to logitsBuffer // [1, 1, vocab]: one wrapper for the model's life. */
   private logitsFetch: OrtTensor | null = null;
@@ -108,6 +112,7 @@ export class ModelForward implements ForwardModel {
       );
       this.sampling = new GpuSampling(gpu.device, lay, gpu.readback);
       this.residuals = new ResidualBuffers(gpu.device, gpu.residuals);
+      if (chain.hostUploads) this.uploads = new HostUploads(gpu.device, gpu.contextLength);
     } else {
       this.cache = new KvCache(layout, device);
     }
@@ -158,6 +163,7 @@ export class ModelForward implements ForwardModel {
     this.logitsBuffer?.destroy();
     this.sampling?.destroy();
     this.residuals?.destroy();
+    this.uploads?.destroy();
   }
 
   /** `tokens` in chunks of maxChunk; the last chunk's logits (earlier ones are dropped). */
@@ -182,7 +188,7 @@ export class ModelForward implements ForwardModel {
     if (bind)
       fetches.logits = this.logitsFetch ??= ort.Tensor.fromGpuBuffer(this.logitsBuffer!, { dataType: this.gpu!.logitsType, dims: [1, 1, this.gpu!.vocab] });
     else if (into) fetches.logits = into;
-    const { logits, presents } = await this.chain.run(feeds, this.interventor, n, fetches);
+    const { logits, presents } = await this.chain.run(feeds, this.interventor, n, fetches, this.uploads);
     this.cache.update(presents, tokens);
     return { logits, bound: bind || into !== null };
   }

@@ -17,6 +17,7 @@ import { encodeWithRawInitializers } from './raw-initializers';
 import { prepare, type Prepared } from './prepare';
 import { buildPartModel, collectCone, forwardNodes, type Cone } from './prune';
 import { planCarry } from './carry';
+import { splitHostPreamble, type HostFeed, type HostPlan } from './host-preamble';
 import type { ModelStructure } from '../../protocol/structure';
 import type { ExportStyle } from './residual-names';
 
@@ -39,6 +40,16 @@ export interface GraphPart {
   carryOnCpu?: string[];
 }
 
+/** The host preamble (host-preamble.ts): a graph the engine runs on the CPU before each pass. */
+export interface HostPart {
+  /** encoded preamble graph; null when only token inputs are routed (no node moved) */
+  bytes: Uint8Array | null;
+  inputNames: string[];
+  outputNames: string[];
+  /** the parts' inputs fed from the host: token inputs and preamble outputs, GPU or CPU */
+  feeds: HostFeed[];
+}
+
 export interface CutModel {
   style: ExportStyle;
   numLayers: number;
@@ -48,6 +59,8 @@ export interface CutModel {
   residualType: 'float32' | 'float16';
   /** what surgery found: exporter, attention/embedding/residual ops, the tensor cut per layer */
   structure: ModelStructure;
+  /** with `hostPreamble`: the preamble the parts' host feeds come from */
+  host?: HostPart;
 }
 
 /** Stable name of the exposed (float32) residual after layer `layer`. */
@@ -102,6 +115,19 @@ export interface CutOptions {
   lastTokenLogits?: boolean;
   /** Duplicate the shared preamble into every part instead of carrying it from part 0. */
   duplicatePreamble?: boolean;
+  /** Move the int64 preamble out to a graph of its own, run on the CPU (host-preamble.ts; WebGPU). */
+  hostPreamble?: boolean;
+}
+
+function hostPart(plan: HostPlan | null, p: Prepared): HostPart | undefined {
+  if (!plan) return undefined;
+  const g = plan.preamble?.graph;
+  return {
+    bytes: plan.preamble ? encodeWithRawInitializers(plan.preamble, p.source, p.raw) : null,
+    inputNames: g ? graphInputNames(g) : [],
+    outputNames: g ? g.output.map((o) => o.name) : [],
+    feeds: plan.feeds,
+  };
 }
 
 export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOptions = {}): CutModel {
@@ -109,8 +135,10 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
   const residualType = p.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
   if (cutLayers.length === 0) {
     // The original bytes unless something was fused (then the edited graph, its weights copied byte for byte).
-    const uncut = p.fused.norms + p.fused.rotateHalf > 0 ? encodeWithRawInitializers(p.model, p.source, p.raw) : bytes;
     const info = prepare('cutModel', p.model, [0], true);
+    const host = opts.hostPreamble ? splitHostPreamble(p.model) : null;
+    const edited = p.fused.norms + p.fused.rotateHalf > 0 || host !== null;
+    const uncut = edited ? encodeWithRawInitializers(p.model, p.source, p.raw) : bytes;
     const g = p.model.graph;
     return {
       style: p.style,
@@ -120,13 +148,16 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
       residualType: info.elemType === DataType.FLOAT16 ? 'float16' : 'float32',
       structure: { ...info.structure, cutTensors: {} },
       parts: [{ bytes: uncut, inputNames: graphInputNames(g), outputNames: g.output.map((o) => o.name) }],
+      host: hostPart(host, p),
     };
   }
+  const dims = residualDims(p.model.graph, p.hidden); // before the host split may rename input_ids
+  const host = opts.hostPreamble ? splitHostPreamble(p.model) : null;
+  if (host) p.idx = indexGraph(p.model.graph);
   const internal = exposeResiduals(p);
   const g = p.model.graph;
   const idx = p.idx;
   const f16 = p.tensorType === DataType.FLOAT16;
-  const dims = residualDims(g, p.hidden);
   const cutTensors = cutLayers.map((l) => internal.get(l)!);
 
   // Assign each original output to the last part whose residual input is in its ancestor cone.
@@ -204,7 +235,16 @@ export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOption
     }
     parts.push(part);
   }
-  return { style: p.style, numLayers: p.numLayers, hidden: p.hidden, cutLayers: [...cutLayers], parts, residualType, structure: p.structure };
+  return {
+    style: p.style,
+    numLayers: p.numLayers,
+    hidden: p.hidden,
+    cutLayers: [...cutLayers],
+    parts,
+    residualType,
+    structure: p.structure,
+    host: hostPart(host, p),
+  };
 }
 
 /**
