@@ -122,13 +122,14 @@ function parseArgs(argv: string[]): Args {
 
 type Counts = NonNullable<RunResult['perToken']>;
 
-/** Field-wise mean of the reps' per-token counts (null when no rep had enough tokens). */
-function meanCounts(xs: RunResult['perToken'][]): Counts | null {
-  const have = xs.filter((x): x is Counts => x !== null);
+/** Field-wise mean of the reps' counts (null when no rep had any: perToken needs three tokens). */
+function meanCounts<C extends { [K in keyof C]: number }>(xs: (C | null)[]): C | null {
+  const have = xs.filter((x): x is C => x !== null);
   if (have.length === 0) return null;
-  const keys = Object.keys(have[0]) as (keyof Counts)[];
   const out = { ...have[0] };
-  for (const k of keys) out[k] = Math.round((have.reduce((s, x) => s + x[k], 0) / have.length) * 100) / 100;
+  for (const k of Object.keys(out) as (keyof C)[]) {
+    out[k] = (Math.round((have.reduce((s, x) => s + x[k], 0) / have.length) * 100) / 100) as C[keyof C];
+  }
   return out;
 }
 
@@ -274,6 +275,7 @@ async function main(): Promise<void> {
         prefill_ms_median: round(median(rs.map((r) => r.ttftMs)), 1),
         decode_ms_per_token_median: round(median(rs.map((r) => r.decodeSpanMs / (r.generated - 1))), 1),
         perToken: meanCounts(rs.map((r) => r.perToken)),
+        perPrefill: meanCounts(rs.map((r) => r.prefill)),
         ...breakdown(meanCounts(rs.map((r) => r.perToken)), median(rs.map((r) => r.decodeSpanMs / (r.generated - 1)))),
         ...(rs.some((r) => r.samplingFallbacks !== undefined) ? { sampling_fallbacks: rs.reduce((n, r) => n + (r.samplingFallbacks ?? 0), 0) } : {}),
         per_rep: rs.map((r, i) => ({

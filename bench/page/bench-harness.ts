@@ -73,6 +73,8 @@ export interface RunResult {
   loopDecodeMs?: number;
   /** Mean GPU work per decode step after the first (tests/support/gpu-counters.ts); null below 3 tokens. */
   perToken: ReturnType<typeof counters.perToken>;
+  /** GPU work from the call to the first generated token (the prefill). */
+  prefill: ReturnType<typeof counters.snapshot>;
   /** (a)/(b): steps whose GPU top-k candidates could not certify the choice (full-row fallback). */
   samplingFallbacks?: number;
 }
@@ -116,6 +118,7 @@ async function runA(ids: number[], maxNewTokens: number): Promise<RunResult> {
   const times: number[] = [];
   const snaps: ReturnType<typeof counters.snapshot>[] = [];
   const fallbacks0 = m.forward.samplingStats?.fallbacks ?? 0;
+  const s0 = counters.snapshot();
   const t0 = performance.now();
   const r = await runDecodeLoop(m.forward, ids, {
     sampling: GREEDY,
@@ -132,7 +135,7 @@ async function runA(ids: number[], maxNewTokens: number): Promise<RunResult> {
   });
   m.forward.cache.clear();
   const fallbacks = (m.forward.samplingStats?.fallbacks ?? 0) - fallbacks0;
-  return { ...finish('a', ids.length, tokens, t0, times, snaps, r.prefillMs, r.decodeMs), samplingFallbacks: fallbacks };
+  return { ...finish('a', ids.length, tokens, [t0, s0], times, snaps, r.prefillMs, r.decodeMs), samplingFallbacks: fallbacks };
 }
 
 // ---------- (b) the engine: cut model, kernels, five steered traits ----------
@@ -190,6 +193,7 @@ async function runB(messages: ChatMessage[], ids: number[], maxNewTokens: number
   const snaps: ReturnType<typeof counters.snapshot>[] = [];
   const stats = () => engineModelOrThrow().forward.samplingStats?.fallbacks ?? 0;
   const fallbacks0 = stats();
+  const s0 = counters.snapshot();
   const t0 = performance.now();
   const r = await engine.generate({ messages, sampling: GREEDY, maxNewTokens, reuseCache: false }, (ev) => {
     times.push(performance.now());
@@ -197,7 +201,7 @@ async function runB(messages: ChatMessage[], ids: number[], maxNewTokens: number
     tokens.push(ev.tokenId);
   });
   engine.resetCache();
-  return { ...finish('b', ids.length, tokens, t0, times, snaps, r.prefillMs, r.decodeMs), samplingFallbacks: stats() - fallbacks0 };
+  return { ...finish('b', ids.length, tokens, [t0, s0], times, snaps, r.prefillMs, r.decodeMs), samplingFallbacks: stats() - fallbacks0 };
 }
 
 // ---------- (c) transformers.js ----------
@@ -242,12 +246,13 @@ async function runC(ids: number[], maxNewTokens: number): Promise<RunResult> {
   );
   const attention_mask = new tjs.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
   const streamer = new TimingStreamer();
+  const s0 = counters.snapshot();
   const t0 = performance.now();
   // eos_token_id: null = run the full budget, as in (a) and (b).
   await model.generate({ input_ids, attention_mask, max_new_tokens: maxNewTokens, do_sample: false, eos_token_id: null, streamer } as unknown as Parameters<
     PreTrainedModel['generate']
   >[0]);
-  return finish('c', n, streamer.tokens, t0, streamer.times, streamer.snaps);
+  return finish('c', n, streamer.tokens, [t0, s0], streamer.times, streamer.snaps);
 }
 
 // ---------- shared ----------
@@ -255,7 +260,7 @@ function finish(
   which: Which,
   promptTokens: number,
   tokens: number[],
-  t0: number,
+  [t0, s0]: [number, ReturnType<typeof counters.snapshot>],
   times: number[],
   snaps: ReturnType<typeof counters.snapshot>[],
   loopPrefillMs?: number,
@@ -272,6 +277,7 @@ function finish(
     loopPrefillMs,
     loopDecodeMs,
     perToken: counters.perToken(snaps),
+    prefill: counters.diff(snaps[0], s0),
   };
 }
 

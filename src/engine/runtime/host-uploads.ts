@@ -17,6 +17,9 @@ interface Slot {
   capacity: number; // bytes, a multiple of 4
   /** word-padded copy for values whose byte length is not a multiple of 4 (bool, float16, odd lengths) */
   staging: Uint8Array;
+  /** the ORT wrapper of the last step, kept while the dims stay (ids, positions, seqlens_k: every step) */
+  tensor: OrtTensor | null;
+  dims: string;
 }
 
 type HostDataType = 'float32' | 'float16' | 'int32' | 'int64' | 'uint8' | 'bool';
@@ -48,7 +51,11 @@ export class HostUploads {
       slot.staging.fill(0, bytes.byteLength, padded);
       this.device.queue.writeBuffer(slot.buffer, 0, slot.staging.buffer, 0, padded);
     }
-    return ort.Tensor.fromGpuBuffer(slot.buffer, { dataType: value.type as HostDataType, dims: value.dims });
+    const dims = `${value.type}:${value.dims.join(',')}`;
+    if (slot.tensor && slot.dims === dims) return slot.tensor;
+    slot.tensor = ort.Tensor.fromGpuBuffer(slot.buffer, { dataType: value.type as HostDataType, dims: value.dims });
+    slot.dims = dims;
+    return slot.tensor;
   }
 
   destroy(): void {
@@ -64,7 +71,7 @@ export class HostUploads {
     const scale = Math.max(1, Math.ceil(this.contextLength / Math.max(1, total)));
     const capacity = Math.max(16, Math.ceil((need * scale) / 4) * 4, have ? have.capacity * 2 : 0);
     const buffer = createBuffer(this.device, `host ${name}`, capacity, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-    const slot = { buffer, capacity, staging: new Uint8Array(capacity) };
+    const slot: Slot = { buffer, capacity, staging: new Uint8Array(capacity), tensor: null, dims: '' };
     this.slots.set(name, slot);
     return slot;
   }
