@@ -210,8 +210,14 @@ export const loadModel: ModelLoader = async (source, ctx) => {
   const kv = kvLayout(config, dtype);
   const contextLength = config.max_position_embeddings ?? 2048;
   // Sessions that fail for any reason but memory mean bad ONNX bytes: evict them too.
+  const start = (c: CutModel) => startRuntime(c, bytes, ep, kv, cutLayers.length, { contextLength, vocab: config.vocab_size }, ctx);
   const { chain, backend, forward } = await parseOrEvict(src.base, files.graph, graphUrl, () =>
-    startRuntime(cut, bytes, ep, kv, cutLayers.length, { contextLength, vocab: config.vocab_size }, ctx),
+    start(cut).catch((err: unknown) => {
+      // The host preamble is an optimisation: a graph whose split sessions fail runs as exported.
+      if (!cut.host || err instanceof OutOfMemoryError) throw err;
+      console.warn(`traitlab: the split-off preamble of ${src.id} failed (${err instanceof Error ? err.message : String(err)}); running the graph as exported`);
+      return start(cutModel(bytes.graph, cutLayers, { lastTokenLogits: true }));
+    }),
   );
   try {
     const norms = await measureNorms(forward, backend, tokenizer, cutLayers, ctx);

@@ -123,8 +123,10 @@ export function splitHostPreamble(model: Model): HostPlan | null {
 
   // The frontier, with who reads it where.
   const readers = new Map<string, { node: number; slot: number; gpu: boolean }[]>();
+  let nested = false; // a host value read from inside a subgraph cannot become a graph input of it
   g.node.forEach((n, i) => {
     if (inP.has(i)) return;
+    if (nodeReads(n).some((r) => !n.input.includes(r) && pOut.has(r))) nested = true;
     const floatOut = n.output.some((o) => o !== '' && FLOATS.has(type(o) ?? DataType.INT64));
     n.input.forEach((t, slot) => {
       if (!tokens.has(t) && !pOut.has(t)) return;
@@ -134,20 +136,23 @@ export function splitHostPreamble(model: Model): HostPlan | null {
       readers.set(t, list);
     });
   });
+  if (nested) return null;
   const gpuReads = [...readers.values()].some((list) => list.some((r) => r.gpu));
   if (inP.size === 0 && !gpuReads) return null;
 
+  // Nothing is edited until the plan is whole: a graph it cannot plan is left as it is (ORT's own path).
   const feeds: HostFeed[] = [];
   const newInputs: ValueInfo[] = [];
+  const renames: { node: number; slot: number; name: string }[] = [];
   const declared = (t: string) => idx.valueInfo.get(t) ?? idx.inputs.get(t);
   for (const [t, list] of [...readers].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const elemType = type(t);
-    if (elemType === undefined) throw new Error(`surgery: the element type of preamble tensor ${t} is unknown`);
+    if (elemType === undefined) return null;
     const shape = declared(t)?.type?.tensorType?.shape;
     const info = (name: string): ValueInfo => ({ name, type: { tensorType: { elemType, shape } } });
     if (list.some((r) => r.gpu)) {
       const name = HOST_PREFIX + t;
-      for (const r of list) if (r.gpu) g.node[r.node].input[r.slot] = name;
+      for (const r of list) if (r.gpu) renames.push({ node: r.node, slot: r.slot, name });
       feeds.push({ name, source: t, elemType, gpu: true });
       newInputs.push(info(name));
     }
@@ -162,10 +167,7 @@ export function splitHostPreamble(model: Model): HostPlan | null {
   let preamble: Model | null = null;
   if (outputs.length > 0) {
     const cone = collectCone(g, idx, outputs, new Set());
-    for (const ni of cone.nodes) {
-      if (!inP.has(ni) && !g.node[ni].output.every((o) => o === '' || isStatic(o)))
-        throw new Error(`internal: preamble node ${g.node[ni].name} is neither P nor constant`);
-    }
+    for (const ni of cone.nodes) if (!inP.has(ni) && !g.node[ni].output.every((o) => o === '' || isStatic(o))) return null;
     const outInfo = outputs.map((t) => valueInfo(t, type(t)!));
     const part = buildPartModel(model, { cone, prepend: [], append: [], extraInputs: [], outputs: [], extraOutputs: outInfo });
     // Its own node objects: later surgery edits the main graph's nodes in place.
@@ -173,7 +175,8 @@ export function splitHostPreamble(model: Model): HostPlan | null {
     preamble = { ...part, graph: { ...part.graph, node, name: 'traitlab_host_preamble' } };
   }
 
-  // The main graph: frontier tensors become inputs; the P nodes (now unread) go.
+  // The main graph: GPU readers take the host inputs, frontier tensors become inputs, the P nodes go.
+  for (const r of renames) g.node[r.node].input[r.slot] = r.name;
   const becameInputs = new Set(newInputs.map((v) => v.name));
   g.valueInfo = g.valueInfo.filter((v) => !becameInputs.has(v.name));
   g.input.push(...newInputs);

@@ -10,9 +10,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DataType, decodeModel, type Graph } from '../../../../src/engine/onnx/proto';
+import { DataType, decodeModel, encodeModel, type Graph, type Model } from '../../../../src/engine/onnx/proto';
+import { floatTensor, node, valueInfo } from '../../../../src/engine/onnx/build';
 import { cutModel, type CutModel } from '../../../../src/engine/surgery';
-import { HOST_PREFIX } from '../../../../src/engine/surgery/host-preamble';
+import { HOST_PREFIX, splitHostPreamble } from '../../../../src/engine/surgery/host-preamble';
 import { halfToFloat as fromHalf } from '../../../../src/engine/runtime/f16';
 
 const MODELS = '.models/traitlab';
@@ -166,3 +167,61 @@ for (const [name, rel, rtol] of FIXTURES) {
     });
   });
 }
+
+describe('host preamble: graphs it cannot plan are left as they are', () => {
+  /** ids → embedding Gather (GPU), Shape(ids) (preamble) read by `reader` */
+  function model(reader: 'plain' | 'subgraph'): Model {
+    const branch = (name: string): Graph => ({
+      name,
+      node: [node('Identity', `${name}/id`, ['len'], [`${name}/out`])],
+      initializer: [],
+      input: [],
+      output: [valueInfo(`${name}/out`, DataType.INT64, [2])],
+      valueInfo: [],
+    });
+    const tail =
+      reader === 'plain'
+        ? [node('Reshape', 'reshape', ['emb', 'len'], ['y'])]
+        : [
+            node('Constant', 'cond', [], ['c'], { value: { name: 'c', dims: [], dataType: DataType.BOOL, rawData: new Uint8Array([1]) } }),
+            {
+              ...node('If', 'if', ['c'], ['shape']),
+              attribute: [
+                { name: 'then_branch', type: 5, g: branch('then') },
+                { name: 'else_branch', type: 5, g: branch('else') },
+              ],
+            },
+            node('Reshape', 'reshape', ['emb', 'shape'], ['y']),
+          ];
+    return {
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'g',
+        node: [node('Gather', 'embed', ['W', 'input_ids'], ['emb']), node('Shape', 'shape', ['input_ids'], ['len']), ...tail],
+        initializer: [floatTensor('W', [8, 4], new Float32Array(32))],
+        input: [valueInfo('input_ids', DataType.INT64, [1, 2])],
+        output: [valueInfo('y', DataType.FLOAT, [2, 4])],
+        valueInfo: [],
+      },
+    };
+  }
+
+  it('a plain reader: Shape moves out, the embedding reads its ids from a GPU feed, the shape stays a CPU input', () => {
+    const m = model('plain');
+    const plan = splitHostPreamble(m)!;
+    expect(plan.feeds).toEqual([
+      { name: `${HOST_PREFIX}input_ids`, source: 'input_ids', elemType: DataType.INT64, gpu: true },
+      { name: 'len', source: 'len', elemType: DataType.INT64, gpu: false },
+    ]);
+    expect(m.graph.node.map((n) => n.opType)).toEqual(['Gather', 'Reshape']);
+    expect(plan.preamble!.graph.node.map((n) => n.opType)).toEqual(['Shape']);
+  });
+
+  it('a preamble value read inside a subgraph: no plan, the graph unchanged', () => {
+    const m = model('subgraph');
+    const before = encodeModel(m);
+    expect(splitHostPreamble(m)).toBeNull();
+    expect(encodeModel(m)).toEqual(before);
+  });
+});
