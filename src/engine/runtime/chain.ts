@@ -214,7 +214,7 @@ export class SessionChain {
   }
 
   /** Whether GPU nodes read values of a host preamble (a one-token pass then wants `uploads`). */
-  get hostUploads(): boolean {
+  get readsHostOnGpu(): boolean {
     return this.host?.feeds.some((f) => f.gpu) ?? false;
   }
 

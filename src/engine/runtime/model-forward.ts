@@ -112,7 +112,7 @@ export class ModelForward implements ForwardModel {
       );
       this.sampling = new GpuSampling(gpu.device, lay, gpu.readback);
       this.residuals = new ResidualBuffers(gpu.device, gpu.residuals);
-      if (chain.hostUploads) this.uploads = new HostUploads(gpu.device, gpu.contextLength);
+      if (chain.readsHostOnGpu) this.uploads = new HostUploads(gpu.device, gpu.contextLength);
     } else {
       this.cache = new KvCache(layout, device);
     }

@@ -22,7 +22,7 @@
 import { DataType, toNum, type Int64, type Model, type ValueInfo } from '../onnx/proto';
 import { valueInfo } from '../onnx/build';
 import { indexGraph, inferElemType, nodeReads } from './graph-index';
-import { buildPartModel, collectCone, dropUnread } from './prune';
+import { buildPartModel, collectCone, dropUnread, readNames } from './prune';
 
 /** A main-graph input fed from the host: a token input or a preamble output. */
 export interface HostFeed {
@@ -182,8 +182,7 @@ export function splitHostPreamble(model: Model): HostPlan | null {
   g.input.push(...newInputs);
   g.node = g.node.filter((_, i) => !inP.has(i));
   dropUnread(g);
-  const read = new Set<string>(g.output.map((o) => o.name));
-  for (const n of g.node) for (const r of nodeReads(n)) read.add(r);
+  const read = readNames(g);
   g.input = g.input.filter((v) => !tokens.has(v.name) || read.has(v.name));
   return { preamble, feeds };
 }

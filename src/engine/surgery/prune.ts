@@ -88,6 +88,13 @@ export function buildPartModel(model: Model, plan: PartPlan): Model {
   return { ...model, graph };
 }
 
+/** Every name the graph reads: its outputs, node inputs, subgraphs' outer references. */
+export function readNames(g: Graph): Set<string> {
+  const read = new Set<string>(g.output.map((o) => o.name));
+  for (const n of g.node) for (const r of nodeReads(n)) read.add(r);
+  return read;
+}
+
 /**
  * Drop what an edit left unread: nodes none of whose outputs anything reads (a graph output, a
  * node input, a subgraph's outer reference), repeatedly, then initializers nothing reads (and
@@ -95,8 +102,7 @@ export function buildPartModel(model: Model, plan: PartPlan): Model {
  */
 export function dropUnread(g: Graph): void {
   for (;;) {
-    const read = new Set<string>(g.output.map((o) => o.name));
-    for (const n of g.node) for (const r of nodeReads(n)) read.add(r);
+    const read = readNames(g);
     const kept = g.node.filter((n) => n.output.some((o) => o !== '' && read.has(o)));
     if (kept.length === g.node.length) {
       const unread = new Set(g.initializer.filter((t) => !read.has(t.name)).map((t) => t.name));

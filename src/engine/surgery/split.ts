@@ -44,8 +44,6 @@ export interface GraphPart {
 export interface HostPart {
   /** encoded preamble graph; null when only token inputs are routed (no node moved) */
   bytes: Uint8Array | null;
-  inputNames: string[];
-  outputNames: string[];
   /** the parts' inputs fed from the host: token inputs and preamble outputs, GPU or CPU */
   feeds: HostFeed[];
 }
@@ -121,13 +119,7 @@ export interface CutOptions {
 
 function hostPart(plan: HostPlan | null, p: Prepared): HostPart | undefined {
   if (!plan) return undefined;
-  const g = plan.preamble?.graph;
-  return {
-    bytes: plan.preamble ? encodeWithRawInitializers(plan.preamble, p.source, p.raw) : null,
-    inputNames: g ? graphInputNames(g) : [],
-    outputNames: g ? g.output.map((o) => o.name) : [],
-    feeds: plan.feeds,
-  };
+  return { bytes: plan.preamble ? encodeWithRawInitializers(plan.preamble, p.source, p.raw) : null, feeds: plan.feeds };
 }
 
 export function cutModel(bytes: Uint8Array, cutLayers: number[], opts: CutOptions = {}): CutModel {
