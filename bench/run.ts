@@ -1,6 +1,9 @@
 /**
  * npm run bench [-- --quick] [--dtype fp32|q4|q4f16] [--tokens N] [--reps N] [--prompt N] [--model PATH] [--layer N] [--warmup-tokens N] [--out FILE]
  *
+ * BENCH_GPU_TIMES=1 adds `gpu_times`: GPU ms per kernel label (two timestamps around every
+ * dispatch, tests/support/gpu-timestamps.ts) from one extra, unmeasured run per config.
+ *
  * --quick: the tiny generated model (overhead-bound, like a small model on a real GPU), 16 new
  * tokens, 3 reps: a few minutes on 2 cores. TRAITLAB_REAL_GPU=1 (bench/gpu.sh) launches Chromium
  * on the machine's GPU instead of SwiftShader and fails if it gets SwiftShader anyway.
@@ -209,7 +212,8 @@ async function main(): Promise<void> {
         console.error(`[browser ${msg.type()}] ${text}`);
     });
     page.on('pageerror', (err) => console.error(`[browser pageerror] ${err.message}`));
-    await page.goto(`${base}/bench/page/bench.html`);
+    const gpuTimes = process.env.BENCH_GPU_TIMES === '1';
+    await page.goto(`${base}/bench/page/bench.html${gpuTimes ? '?gpuTimes' : ''}`);
     await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 180_000 });
 
     const device = await call(page, 'device');
@@ -264,6 +268,15 @@ async function main(): Promise<void> {
         if (rep > 0) runs[w].push(r);
       }
     }
+
+    // BENCH_GPU_TIMES=1: one more run per config, not measured, with every launch timestamped on the GPU.
+    const gpuTimesOut: Partial<Record<Which, Awaited<ReturnType<BenchApi['gpuTimesRun']>>>> = {};
+    if (gpuTimes)
+      for (const w of WHICH) {
+        progress(`(${w}) GPU timestamps run`);
+        gpuTimesOut[w] = await call(page, 'gpuTimesRun', w, prompt, args.tokens);
+        if (!gpuTimesOut[w]) progress('GPU timestamps unavailable on this device (timestamp-query inside passes)');
+      }
 
     const summary = (w: Which) => {
       const rs = runs[w];
@@ -374,6 +387,14 @@ async function main(): Promise<void> {
       },
       ratios,
       ratios_per_rep: ratiosPerRep,
+      ...(gpuTimes
+        ? {
+            gpu_times: {
+              note: 'BENCH_GPU_TIMES=1: one extra run per config (not in the medians), each dispatch between two timestamps inside its pass; ms per program label (ORT: program name; ours: *.bindGroup), prefill = call to first token, perToken = mean over decode steps after the first',
+              ...gpuTimesOut,
+            },
+          }
+        : {}),
       targets,
       met,
       all_targets_met: Object.values(met).every(Boolean),

@@ -19,10 +19,12 @@
 //                          Param = { mode: u32, alpha: f32, targetProj: f32, pad: u32 }      16 B
 //   @binding(5) call     : uniform Call       { tokens: u32, tokenOffset: u32, pad, pad } 16 B
 //
-// Dispatch: one workgroup (WG = 256 invocations) per token row. Grid (gx, gy, 1) with
+// Dispatch: one workgroup (WG invocations) per token row. Grid (gx, gy, 1) with
 // row = wg.x + wg.y * gx; gx = min(tokens, maxComputeWorkgroupsPerDimension), gy = ceil(tokens / gx);
 // surplus workgroups of the last grid row exit early. Each invocation keeps the elements
-// i = lid + j * WG (j < PER_THREAD = 32) of its row in registers, so hidden <= HIDDEN_MAX = 8192.
+// i = lid + j * WG (j < PER_THREAD) of its row in registers. WG and PER_THREAD are sized to the
+// model's hidden size at pipeline creation (steerShape in steer-params.ts: WG a power of two in
+// 32..256, PER_THREAD = ceil(hidden / WG) <= 32, so hidden <= HIDDEN_MAX = 8192).
 // Dot products use the shared-memory tree reduction of shaders/reduce.wgsl over the WG invocations.
 // The double-brace placeholders are filled by buildWgsl (src/engine/kernels/shader-source.ts).
 

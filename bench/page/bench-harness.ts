@@ -17,6 +17,9 @@ import type { SessionChain as SessionChainT } from '../../src/engine/runtime/cha
 import type { ModelForward as ModelForwardT } from '../../src/engine/runtime/model-forward';
 import type { LoadedModel } from '../../src/engine/load-model';
 
+// BENCH_GPU_TIMES=1 (bench.html?gpuTimes): per-launch GPU timestamps; must wrap requestDevice before ORT makes its device.
+const gpuTimes = new URLSearchParams(location.search).has('gpuTimes') ? await import('../../tests/support/gpu-timestamps') : null;
+gpuTimes?.install();
 configureOrt('/ort/');
 const counters = await import('../../tests/support/gpu-counters');
 // Everything that may import transformers.js comes after configureOrt (one ORT instance).
@@ -50,6 +53,11 @@ const sameOrt = tjsOnnx.webgpu === ort.env.webgpu && tjsOnnx.wasm === ort.env.wa
 if (!sameOrt) console.warn('[bench] transformers.js got a different onnxruntime-web instance than the engine');
 // Count every GPU buffer, submit, map and session run from here on (ours, ORT's, transformers.js').
 counters.installCounters((ort.InferenceSession as unknown as { prototype: object }).prototype);
+/** The counts at a generated token (and a step mark for the GPU timestamps when they are on). */
+function tokenSnapshot(): ReturnType<typeof counters.snapshot> {
+  gpuTimes?.mark();
+  return counters.snapshot();
+}
 
 type Which = 'a' | 'b' | 'c';
 
@@ -129,7 +137,7 @@ async function runA(ids: number[], maxNewTokens: number): Promise<RunResult> {
     shouldStop: () => false,
     onToken: (t) => {
       times.push(performance.now());
-      snaps.push(counters.snapshot());
+      snaps.push(tokenSnapshot());
       tokens.push(t);
     },
   });
@@ -197,7 +205,7 @@ async function runB(messages: ChatMessage[], ids: number[], maxNewTokens: number
   const t0 = performance.now();
   const r = await engine.generate({ messages, sampling: GREEDY, maxNewTokens, reuseCache: false }, (ev) => {
     times.push(performance.now());
-    snaps.push(counters.snapshot());
+    snaps.push(tokenSnapshot());
     tokens.push(ev.tokenId);
   });
   engine.resetCache();
@@ -229,7 +237,7 @@ class TimingStreamer extends tjs.BaseStreamer {
       return;
     }
     this.times.push(now);
-    this.snaps.push(counters.snapshot());
+    this.snaps.push(tokenSnapshot());
     this.tokens.push(Number(value[0][0]));
   }
   override end(): void {}
@@ -326,7 +334,15 @@ async function device(): Promise<DeviceInfo & { sameOrt: boolean }> {
   return { ...info, sameOrt };
 }
 
-const bench = { loadA, loadB, loadC, run, release, prompt, device, trace: (on: boolean) => counters.trace(on) };
+async function gpuTimesRun(which: Which, p: { messages: ChatMessage[]; ids: number[] }, maxNewTokens: number) {
+  if (!gpuTimes?.supported()) return null;
+  gpuTimes.start();
+  const r = await run(which, p, maxNewTokens);
+  const wall = { prefillMs: Math.round(r.ttftMs * 10) / 10, decodeMsPerToken: Math.round((r.decodeSpanMs / Math.max(1, r.generated - 1)) * 10) / 10 };
+  return { tokens: r.tokens, wall, ...(await gpuTimes.report()) };
+}
+
+const bench = { loadA, loadB, loadC, run, release, prompt, device, gpuTimesRun, trace: (on: boolean) => counters.trace(on) };
 export type BenchApi = typeof bench;
 
 (window as unknown as { bench: BenchApi; harnessReady: boolean }).bench = bench;

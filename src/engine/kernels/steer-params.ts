@@ -8,12 +8,28 @@
 import { K_MAX, MODE_CODE, type ModeCode } from '../../steering/mode';
 import type { WgslField } from './shader-source';
 
-/** Invocations per steer workgroup (one workgroup per token row). */
+/** Most invocations per steer workgroup (one workgroup per token row). */
 export const STEER_WG = 256;
-/** Row elements each invocation keeps in registers (i = lid + j * STEER_WG, j < this). */
+/** Most row elements one invocation keeps in registers (i = lid + j * wg, j < this). */
 export const STEER_PER_THREAD = 32;
 /** Largest hidden size the steer kernel supports (STEER_WG invocations x STEER_PER_THREAD registers). */
 export const HIDDEN_MAX = STEER_WG * STEER_PER_THREAD;
+/** Fewest invocations per steer workgroup (a warp / wavefront's worth, so a small row still fills one). */
+export const STEER_WG_MIN = 32;
+
+/**
+ * The steer kernel's launch shape for a row of `hidden` elements: `wg` invocations (a power of
+ * two, STEER_WG_MIN..STEER_WG: one per element up to STEER_WG) keeping `perThread` elements each.
+ * Sized to the model instead of to HIDDEN_MAX, so a 64-wide row runs 64 invocations with one
+ * element each, not 256 with 32 register slots (192 of them idle): the kernel's cost follows
+ * the row it steers (prefill steers every prompt row).
+ */
+export function steerShape(hidden: number): { wg: number; perThread: number } {
+  if (!Number.isInteger(hidden) || hidden < 1 || hidden > HIDDEN_MAX) throw new RangeError(`hidden must be in 1..${HIDDEN_MAX}, got ${hidden}`);
+  let wg = STEER_WG_MIN;
+  while (wg < hidden && wg < STEER_WG) wg *= 2;
+  return { wg, perThread: Math.ceil(hidden / wg) };
+}
 
 /**
  * Per-direction steering parameters.

@@ -5,22 +5,38 @@
 import steerWgsl from '../../../shaders/steer.wgsl?raw';
 import { DirectionBuffers } from './direction-buffers';
 import { K_MAX, MODE_CODE } from '../../steering/mode';
-import { packParams, PARAM_BYTES, PARAM_FIELDS, STEER_PER_THREAD, STEER_WG, type SteerParam } from './steer-params';
+import { packParams, PARAM_BYTES, PARAM_FIELDS, STEER_PER_THREAD, STEER_WG, steerShape, type SteerParam } from './steer-params';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
 import { buildWgsl, REDUCE_WGSL, wgslFields } from './shader-source';
 
-/** shaders/steer.wgsl with its constants, Param struct and reduction filled in from TS. */
-export const STEER_SOURCE = buildWgsl('steer', steerWgsl, {
-  WG: STEER_WG,
-  K_MAX,
-  PER_THREAD: STEER_PER_THREAD,
-  MODE_ADD: MODE_CODE.add,
-  MODE_CLAMP: MODE_CODE.clamp,
-  MODE_ABLATE: MODE_CODE.ablate,
-  PARAM_FIELDS: wgslFields(PARAM_FIELDS),
-  REDUCE: REDUCE_WGSL,
-});
+/** shaders/steer.wgsl with its constants, Param struct and reduction filled in from TS, for one launch shape. */
+function buildSteerSource(wg: number, perThread: number): string {
+  return buildWgsl('steer', steerWgsl, {
+    WG: wg,
+    K_MAX,
+    PER_THREAD: perThread,
+    MODE_ADD: MODE_CODE.add,
+    MODE_CLAMP: MODE_CODE.clamp,
+    MODE_ABLATE: MODE_CODE.ablate,
+    PARAM_FIELDS: wgslFields(PARAM_FIELDS),
+    REDUCE: REDUCE_WGSL,
+  });
+}
+
+const sources = new Map<string, string>();
+
+/** The steer kernel for rows of `hidden` elements (workgroup and registers sized by steerShape). */
+export function steerSource(hidden: number): string {
+  const { wg, perThread } = steerShape(hidden);
+  const key = `${wg}x${perThread}`;
+  let src = sources.get(key);
+  if (!src) sources.set(key, (src = buildSteerSource(wg, perThread)));
+  return src;
+}
+
+/** The steer kernel at its largest shape (STEER_WG invocations x STEER_PER_THREAD registers: hidden up to HIDDEN_MAX). */
+export const STEER_SOURCE = buildSteerSource(STEER_WG, STEER_PER_THREAD);
 
 export interface PassOptions {
   /** Hidden size (row length) of the residual, 1..8192. */
@@ -54,7 +70,14 @@ export class SteerPass {
     this.directions = opts.directions ?? new DirectionBuffers(device, opts.hidden, `${this.label}.directions`);
     if (this.directions.hidden !== this.hidden) throw new RangeError('directions.hidden != hidden');
 
-    this.kernel = buildKernel(device, this.label, STEER_SOURCE, ['storage', 'read-only-storage', 'read-only-storage', 'uniform', 'uniform', 'uniform']);
+    this.kernel = buildKernel(device, this.label, steerSource(this.hidden), [
+      'storage',
+      'read-only-storage',
+      'read-only-storage',
+      'uniform',
+      'uniform',
+      'uniform',
+    ]);
     this.params = createBuffer(device, `${this.label}.params [${K_MAX}]`, K_MAX * PARAM_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.calls = new UniformCache(device, `${this.label}.call`);
     this.setParams([]);

@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { K_MAX, MODE_CODE } from '../../../../src/steering/mode';
 import { buildWgsl, REDUCE_WGSL, wgslFields } from '../../../../src/engine/kernels/shader-source';
-import { STEER_SOURCE } from '../../../../src/engine/kernels/steer-pass';
+import { STEER_SOURCE, steerSource } from '../../../../src/engine/kernels/steer-pass';
 import { READOUT_SOURCE, READOUT_WG } from '../../../../src/engine/kernels/readout-pass';
 import { NORM_SOURCE, NORM_WG } from '../../../../src/engine/kernels/norm-pass';
 import { STATS_SOURCE, STATS_WG } from '../../../../src/engine/kernels/stats-pass';
 import { PCA_PER_THREAD, PCA_SOURCE, PCA_WG } from '../../../../src/engine/kernels/pca-pass';
-import { STEER_PER_THREAD, STEER_WG } from '../../../../src/engine/kernels/steer-params';
+import { HIDDEN_MAX as HIDDEN_MAX_STEER, STEER_PER_THREAD, STEER_WG } from '../../../../src/engine/kernels/steer-params';
 
 describe('buildWgsl', () => {
   it('substitutes every placeholder, numbers in decimal and text verbatim', () => {
@@ -53,6 +53,12 @@ describe('kernel sources', () => {
     expect(STEER_SOURCE).toContain(`const K_MAX: u32 = ${K_MAX}u;`);
     expect(STEER_SOURCE).toContain(`const PER_THREAD: u32 = ${STEER_PER_THREAD}u;`);
     expect(STEER_SOURCE).toContain(`const MODE_ADD: u32 = ${MODE_CODE.add}u;`);
+    // Per model, the steer kernel is built for its hidden size (steerShape).
+    expect(steerSource(64)).toContain('const WG: u32 = 64u;');
+    expect(steerSource(64)).toContain('const PER_THREAD: u32 = 1u;');
+    expect(steerSource(576)).toContain('const WG: u32 = 256u;');
+    expect(steerSource(576)).toContain('const PER_THREAD: u32 = 3u;');
+    expect(steerSource(HIDDEN_MAX_STEER)).toBe(STEER_SOURCE);
     expect(STEER_SOURCE).toContain(`const MODE_CLAMP: u32 = ${MODE_CODE.clamp}u;`);
     expect(STEER_SOURCE).toContain(`const MODE_ABLATE: u32 = ${MODE_CODE.ablate}u;`);
     expect(STEER_SOURCE).toMatch(/struct Param \{[^}]*\n {2}mode: u32,\n {2}alpha: f32,\n {2}targetProj: f32,\n {2}pad: u32,\n\}/);

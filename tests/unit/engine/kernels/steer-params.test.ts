@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { K_MAX, MODE_CODE, type ModeCode } from '../../../../src/steering/mode';
-import { checkVectors, HIDDEN_MAX, packParams, PARAM_BYTES, PARAM_FIELDS, STEER_PER_THREAD, STEER_WG } from '../../../../src/engine/kernels/steer-params';
+import {
+  checkVectors,
+  HIDDEN_MAX,
+  packParams,
+  PARAM_BYTES,
+  PARAM_FIELDS,
+  STEER_PER_THREAD,
+  STEER_WG,
+  STEER_WG_MIN,
+  steerShape,
+} from '../../../../src/engine/kernels/steer-params';
 
 describe('steer params', () => {
   it('packParams lays out {mode u32, alpha f32, target f32, pad} x K_MAX', () => {
@@ -23,5 +33,22 @@ describe('steer params', () => {
     expect(() => packParams(many)).toThrow(/at most 16 params/);
     expect(() => packParams([{ mode: MODE_CODE.add, alpha: Number.NaN, target: 0 }])).toThrow(/param 0: alpha\/target must be finite/);
     expect(() => checkVectors([new Float32Array(3)], 4)).toThrow(/direction 0 has length 3, expected hidden=4/);
+  });
+  it('steerShape sizes the workgroup to the row: a power of two in 32..256, at most 32 elements per invocation', () => {
+    expect(steerShape(64)).toEqual({ wg: 64, perThread: 1 });
+    expect(steerShape(1)).toEqual({ wg: STEER_WG_MIN, perThread: 1 });
+    expect(steerShape(300)).toEqual({ wg: 256, perThread: 2 });
+    expect(steerShape(576)).toEqual({ wg: 256, perThread: 3 }); // SmolLM2-135M
+    expect(steerShape(960)).toEqual({ wg: 256, perThread: 4 }); // SmolLM2-360M
+    expect(steerShape(HIDDEN_MAX)).toEqual({ wg: STEER_WG, perThread: STEER_PER_THREAD });
+    for (let hidden = 1; hidden <= HIDDEN_MAX; hidden += 37) {
+      const { wg, perThread } = steerShape(hidden);
+      expect(wg * perThread).toBeGreaterThanOrEqual(hidden); // every element has a slot
+      expect(Math.log2(wg) % 1).toBe(0); // workgroupSum needs a power of two
+      expect(perThread).toBeLessThanOrEqual(STEER_PER_THREAD);
+      if (wg < STEER_WG) expect(wg / 2).toBeLessThan(Math.max(hidden, STEER_WG_MIN)); // no smaller power of two would do
+    }
+    expect(() => steerShape(0)).toThrow(/hidden must be in 1\.\.8192, got 0/);
+    expect(() => steerShape(HIDDEN_MAX + 1)).toThrow(/hidden must be in/);
   });
 });
