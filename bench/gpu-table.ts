@@ -1,7 +1,8 @@
 /**
  * tsx bench/gpu-table.ts FILE.json... — one plain-text table from bench/run.ts results (used by
  * bench/gpu.sh): prefill/decode tokens/s of (a), (b), (c), the ratios b/a and b/c, the
- * per-token counts of each config, and the adapter.
+ * per-token counts of each config, the adapter and, when the run had BENCH_GPU_TIMES, the GPU
+ * ms per decode token of each config's costliest programs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -18,7 +19,14 @@ interface Config {
   decode_tokens_per_s: number;
   perToken: PerToken | null;
 }
+interface GpuTimes {
+  perToken: Record<string, number>;
+  perTokenMs: number;
+  perTokenGapMs?: number;
+  prefillMs: number;
+}
 interface Result {
+  gpu_times?: Partial<Record<'a' | 'b' | 'c', GpuTimes | null>>;
   device: { adapter: string; shader_f16: boolean; browser: string };
   model: { id: string; dtype: string };
   prompt_tokens: number;
@@ -50,6 +58,17 @@ for (const f of files) {
   lines.push(
     `  b/a: prefill ${r.ratios.b_over_a.prefill.toFixed(3)}, decode ${r.ratios.b_over_a.decode.toFixed(3)}   b/c: prefill ${r.ratios.b_over_c.prefill.toFixed(3)}, decode ${r.ratios.b_over_c.decode.toFixed(3)}`,
   );
+  for (const w of ['a', 'b', 'c'] as const) {
+    const g = r.gpu_times?.[w];
+    if (!g) continue;
+    const top = Object.entries(g.perToken)
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ');
+    lines.push(
+      `  (${w}) GPU ms per decode token ${g.perTokenMs.toFixed(3)} (idle ${g.perTokenGapMs?.toFixed(3) ?? '?'}), prefill ${g.prefillMs.toFixed(3)}: ${top}`,
+    );
+  }
   lines.push('');
 }
 console.log(lines.join('\n'));

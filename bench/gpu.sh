@@ -72,6 +72,7 @@ done
 export CHROMIUM_PATH="$GPU_ROOT/usr/lib/chromium/chromium"
 export TRAITLAB_REAL_GPU=1 # bench/run.ts: GPU flags, and fail on a SwiftShader adapter (unless ALLOW_SWIFTSHADER=1)
 export TRAITLAB_ALLOW_SWIFTSHADER=${ALLOW_SWIFTSHADER:-0}
+export BENCH_GPU_TIMES=${GPU_TIMES:-1} # one extra run per config with a GPU timestamp around every launch (GPU_TIMES=0: off)
 [ -x "$CHROMIUM_PATH" ] || { echo "gpu.sh: $CHROMIUM_PATH missing after unpacking" >&2; exit 2; }
 mkdir -p "$OUT_DIR"
 
