@@ -13,27 +13,23 @@
 
 const QUERIES_PER_SET = 4096; // WebGPU's maximum query set size
 const SETS = 8; // 16,384 dispatches per profiled run
+const MAX_LAUNCHES = (SETS * QUERIES_PER_SET) / 2;
 
-interface Slot {
-  set: number;
-  index: number; // first of the two queries
-  label: string;
-}
-
+/** Launch i writes queries 2i (before) and 2i + 1 (after): set floor(2i / QUERIES_PER_SET). */
 interface State {
   device: GPUDevice;
   sets: GPUQuerySet[];
   resolve: GPUBuffer[]; // [QUERIES_PER_SET] u64 each
-  slots: Slot[];
-  marks: number[]; // slots.length at each mark()
-  used: Map<GPUCommandEncoder, Set<number>>; // encoder → sets it wrote to
+  labels: string[]; // [launches] program name of each launch
+  marks: number[]; // labels.length at each mark()
+  used: WeakMap<GPUCommandEncoder, Set<number>>; // encoder → sets it wrote to
   overflow: boolean;
 }
 
 const FEATURES: GPUFeatureName[] = ['timestamp-query', 'chromium-experimental-timestamp-query-inside-passes' as GPUFeatureName];
+/** Non-null once ORT's device was made with both features. */
 let state: State | null = null;
 let active = false;
-let available = false;
 const passEncoder = new WeakMap<GPUComputePassEncoder, GPUCommandEncoder>();
 const passLabel = new WeakMap<GPUComputePassEncoder, string>();
 
@@ -57,24 +53,24 @@ function setup(device: GPUDevice): State {
   const resolve = sets.map((_, i) =>
     device.createBuffer({ label: `bench.gpuTimes.resolve${i}`, size: QUERIES_PER_SET * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
   );
-  return { device, sets, resolve, slots: [], marks: [], used: new Map(), overflow: false };
+  return { device, sets, resolve, labels: [], marks: [], used: new WeakMap(), overflow: false };
 }
+
+/** ORT's bind group labels carry a cache key after the program name ("Name|key"). */
+const programName = (label: string) => label.split('|')[0] || '(unlabelled)';
 
 /** Wrap the WebGPU methods (idempotent, once per page, before any device exists). */
 export function install(): void {
   if ((globalThis as Record<string, unknown>).__gpuTimesInstalled) return;
   (globalThis as Record<string, unknown>).__gpuTimesInstalled = true;
   method(GPUAdapter.prototype, 'requestDevice', (adapter, args, call) => {
-    const desc = { ...((args[0] as GPUDeviceDescriptor | undefined) ?? {}) };
-    const have = FEATURES.filter((f) => adapter.features.has(f));
-    if (have.length === FEATURES.length) {
-      desc.requiredFeatures = [...new Set([...(desc.requiredFeatures ?? []), ...have])];
-      available = true;
+    const granted = FEATURES.every((f) => adapter.features.has(f));
+    if (granted) {
+      const desc = (args[0] as GPUDeviceDescriptor | undefined) ?? {};
+      args[0] = { ...desc, requiredFeatures: [...new Set([...(desc.requiredFeatures ?? []), ...FEATURES])] };
     }
-    args[0] = desc;
-    const p = call() as Promise<GPUDevice>;
-    return p.then((d) => {
-      if (available && !state) state = setup(d);
+    return (call() as Promise<GPUDevice>).then((d) => {
+      if (granted && !state) state = setup(d);
       return d;
     });
   });
@@ -91,17 +87,16 @@ export function install(): void {
     const s = state;
     const enc = passEncoder.get(pass);
     if (!active || !s || !enc) return call();
-    const n = s.slots.length;
-    const set = Math.floor((n * 2) / QUERIES_PER_SET);
-    if (set >= SETS) {
+    const q = 2 * s.labels.length;
+    if (q >= 2 * MAX_LAUNCHES) {
       s.overflow = true;
       return call();
     }
-    const index = (n * 2) % QUERIES_PER_SET;
-    (pass as unknown as WriteTs).writeTimestamp(s.sets[set], index);
+    const set = Math.floor(q / QUERIES_PER_SET);
+    (pass as unknown as WriteTs).writeTimestamp(s.sets[set], q % QUERIES_PER_SET);
     const r = call();
-    (pass as unknown as WriteTs).writeTimestamp(s.sets[set], index + 1);
-    s.slots.push({ set, index, label: passLabel.get(pass) || '(unlabelled)' });
+    (pass as unknown as WriteTs).writeTimestamp(s.sets[set], (q % QUERIES_PER_SET) + 1);
+    s.labels.push(programName(passLabel.get(pass) ?? ''));
     let used = s.used.get(enc);
     if (!used) s.used.set(enc, (used = new Set()));
     used.add(set);
@@ -123,13 +118,13 @@ export function install(): void {
 
 /** True when the device got the timestamp features (install() ran before it was made). */
 export function supported(): boolean {
-  return available && state !== null;
+  return state !== null;
 }
 
 /** Start recording (clears what a previous run recorded). */
 export function start(): void {
   if (!state) throw new Error('GPU timestamps unavailable: the device lacks timestamp-query inside passes, or install() ran too late');
-  state.slots = [];
+  state.labels = [];
   state.marks = [];
   state.overflow = false;
   active = true;
@@ -137,85 +132,69 @@ export function start(): void {
 
 /** Mark a step boundary (call at each generated token). */
 export function mark(): void {
-  if (active && state) state.marks.push(state.slots.length);
+  if (active && state) state.marks.push(state.labels.length);
 }
 
 export interface GpuTimes {
-  /** GPU ms per label, call → first token */
+  /** GPU ms per program, call → first token */
   prefill: Record<string, number>;
   prefillMs: number;
   prefillDispatches: number;
-  /** mean GPU ms per label per decode step, the first decode step left out (as perToken) */
+  /** mean GPU ms per program per decode step, the first decode step left out (as perToken) */
   perToken: Record<string, number>;
   perTokenMs: number;
   perTokenDispatches: number;
-  /** mean GPU idle ms per decode step between one launch's end and the next one's start, by "previous → next" label */
+  /** mean GPU idle ms per decode step between one launch's end and the next one's start, by "previous → next" program */
   perTokenGaps: Record<string, number>;
   perTokenGapMs: number;
   overflow: boolean;
 }
 
-/** Stop recording, read the timestamps back and sum them per label. */
+const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
+
+/** Sum `ms(i)` over launches [from, to) by `key(i)`, per step: the `top` largest and the total. */
+function tally(from: number, to: number, steps: number, top: number, key: (i: number) => string, ms: (i: number) => number) {
+  const by: Record<string, number> = {};
+  let total = 0;
+  for (let i = from; i < to; i++) {
+    const d = ms(i);
+    if (!(d >= 0 && d < 1e5)) continue; // a query the GPU did not write (or a wrapped clock)
+    by[key(i)] = (by[key(i)] ?? 0) + d / steps;
+    total += d / steps;
+  }
+  const sorted = Object.entries(by)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, top)
+    .map(([k, v]) => [k, round(v, 3)] as const);
+  return { by: Object.fromEntries(sorted), total: round(total, 3), dispatches: round((to - from) / steps, 2) };
+}
+
+/** Stop recording, read the timestamps back and sum them per program. */
 export async function report(top = 20): Promise<GpuTimes> {
   const s = state;
   active = false;
   if (!s) throw new Error('GPU timestamps unavailable');
-  const sets = Math.min(SETS, Math.ceil((s.slots.length * 2) / QUERIES_PER_SET));
-  const ns: BigUint64Array[] = [];
+  const n = Math.min(s.labels.length, MAX_LAUNCHES);
+  const sets = Math.ceil((2 * n) / QUERIES_PER_SET);
+  const ns = new BigUint64Array(sets * QUERIES_PER_SET); // [2 * launches] before/after of each launch
   for (let i = 0; i < sets; i++) {
     const read = s.device.createBuffer({ label: 'bench.gpuTimes.read', size: QUERIES_PER_SET * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = s.device.createCommandEncoder({ label: 'bench.gpuTimes.copy' });
     enc.copyBufferToBuffer(s.resolve[i], 0, read, 0, QUERIES_PER_SET * 8);
     s.device.queue.submit([enc.finish()]);
     await read.mapAsync(GPUMapMode.READ);
-    ns.push(new BigUint64Array(read.getMappedRange().slice(0)));
+    ns.set(new BigUint64Array(read.getMappedRange()), i * QUERIES_PER_SET);
     read.destroy();
   }
-  const ms = (slot: Slot) => {
-    const q = ns[slot.set];
-    const d = Number(q[slot.index + 1] - q[slot.index]) / 1e6;
-    return d >= 0 && d < 1e5 ? d : 0;
-  };
-  const sum = (from: number, to: number, steps: number) => {
-    const by: Record<string, number> = {};
-    let total = 0;
-    for (let i = from; i < to; i++) {
-      const slot = s.slots[i];
-      const t = ms(slot) / steps;
-      // ORT's labels carry a cache key after the program name ("Name|key"); group by name.
-      const name = slot.label.split('|')[0];
-      by[name] = (by[name] ?? 0) + t;
-      total += t;
-    }
-    const sorted = Object.entries(by)
-      .sort((x, y) => y[1] - x[1])
-      .slice(0, top)
-      .map(([k, v]) => [k, Math.round(v * 1000) / 1000] as const);
-    return { by: Object.fromEntries(sorted), total: Math.round(total * 1000) / 1000, dispatches: Math.round(((to - from) / steps) * 100) / 100 };
-  };
-  const gaps = (from: number, to: number, steps: number) => {
-    const by: Record<string, number> = {};
-    let total = 0;
-    for (let i = Math.max(1, from); i < to; i++) {
-      const a = s.slots[i - 1];
-      const b = s.slots[i];
-      const d = Number(ns[b.set][b.index] - ns[a.set][a.index + 1]) / 1e6 / steps;
-      if (!(d > 0 && d < 1e5)) continue;
-      const key = `${a.label.split('|')[0]} → ${b.label.split('|')[0]}`;
-      by[key] = (by[key] ?? 0) + d;
-      total += d;
-    }
-    const sorted = Object.entries(by)
-      .sort((x, y) => y[1] - x[1])
-      .slice(0, 8)
-      .map(([k, v]) => [k, Math.round(v * 1000) / 1000] as const);
-    return { by: Object.fromEntries(sorted), total: Math.round(total * 1000) / 1000 };
-  };
+  const between = (a: number, b: number) => Number(ns[b] - ns[a]) / 1e6; // ms from query a to query b
+  const launch = (i: number) => between(2 * i, 2 * i + 1);
+  const idle = (i: number) => between(2 * i - 1, 2 * i); // previous launch's end → this one's start
   const m = s.marks;
-  const pre = sum(0, m.length > 0 ? m[0] : s.slots.length, 1);
+  const pre = tally(0, m.length > 0 ? Math.min(m[0], n) : n, 1, top, (i) => s.labels[i], launch);
   const steps = m.length - 2;
-  const dec = steps >= 1 ? sum(m[1], m[m.length - 1], steps) : { by: {}, total: 0, dispatches: 0 };
-  const idle = steps >= 1 ? gaps(m[1], m[m.length - 1], steps) : { by: {}, total: 0 };
+  const [from, to] = steps >= 1 ? [m[1], Math.min(m[m.length - 1], n)] : [0, 0];
+  const dec = tally(from, to, Math.max(1, steps), top, (i) => s.labels[i], launch);
+  const gaps = tally(Math.max(1, from), to, Math.max(1, steps), 8, (i) => `${s.labels[i - 1]} → ${s.labels[i]}`, idle);
   return {
     prefill: pre.by,
     prefillMs: pre.total,
@@ -223,8 +202,8 @@ export async function report(top = 20): Promise<GpuTimes> {
     perToken: dec.by,
     perTokenMs: dec.total,
     perTokenDispatches: dec.dispatches,
-    perTokenGaps: idle.by,
-    perTokenGapMs: idle.total,
+    perTokenGaps: gaps.by,
+    perTokenGapMs: gaps.total,
     overflow: s.overflow,
   };
 }

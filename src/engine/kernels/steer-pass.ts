@@ -5,13 +5,14 @@
 import steerWgsl from '../../../shaders/steer.wgsl?raw';
 import { DirectionBuffers } from './direction-buffers';
 import { K_MAX, MODE_CODE } from '../../steering/mode';
-import { packParams, PARAM_BYTES, PARAM_FIELDS, STEER_PER_THREAD, STEER_WG, steerShape, type SteerParam } from './steer-params';
+import { HIDDEN_MAX, packParams, PARAM_BYTES, PARAM_FIELDS, steerShape, type SteerParam } from './steer-params';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildKernel, dispatchRows, type ComputeKernel } from './pipeline';
 import { buildWgsl, REDUCE_WGSL, wgslFields } from './shader-source';
 
-/** shaders/steer.wgsl with its constants, Param struct and reduction filled in from TS, for one launch shape. */
-function buildSteerSource(wg: number, perThread: number): string {
+/** shaders/steer.wgsl for rows of `hidden` elements: constants, Param struct and reduction from TS, workgroup and registers from steerShape. */
+export function steerSource(hidden: number): string {
+  const { wg, perThread } = steerShape(hidden);
   return buildWgsl('steer', steerWgsl, {
     WG: wg,
     K_MAX,
@@ -24,19 +25,8 @@ function buildSteerSource(wg: number, perThread: number): string {
   });
 }
 
-const sources = new Map<string, string>();
-
-/** The steer kernel for rows of `hidden` elements (workgroup and registers sized by steerShape). */
-export function steerSource(hidden: number): string {
-  const { wg, perThread } = steerShape(hidden);
-  const key = `${wg}x${perThread}`;
-  let src = sources.get(key);
-  if (!src) sources.set(key, (src = buildSteerSource(wg, perThread)));
-  return src;
-}
-
-/** The steer kernel at its largest shape (STEER_WG invocations x STEER_PER_THREAD registers: hidden up to HIDDEN_MAX). */
-export const STEER_SOURCE = buildSteerSource(STEER_WG, STEER_PER_THREAD);
+/** The steer kernel at its largest shape (STEER_WG invocations x STEER_PER_THREAD registers). */
+export const STEER_SOURCE = steerSource(HIDDEN_MAX);
 
 export interface PassOptions {
   /** Hidden size (row length) of the residual, 1..8192. */
