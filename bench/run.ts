@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--dtype fp32|q4|q4f16] [--tokens N] [--reps N] [--prompt N] [--model PATH] [--layer N] [--warmup-tokens N] [--out FILE]
+ * npm run bench [-- --quick] [--dtype fp32|q4|q4f16] [--tokens N] [--reps N] [--prompt N] [--model PATH] [--layer N] [--warmup-tokens N] [--out FILE] [--site DIR]
  *
  * BENCH_GPU_TIMES=1 adds `gpu_times`: GPU ms per kernel label (two timestamps around every
  * dispatch, tests/support/gpu-timestamps.ts) from one extra, unmeasured run per config.
@@ -8,6 +8,10 @@
  * on SwiftShader its steps are GPU-bound, see BENCH_GPU_TIMES and the README), 16 new
  * tokens, 3 reps: a few minutes on 2 cores. TRAITLAB_REAL_GPU=1 (bench/gpu.sh) launches Chromium
  * on the machine's GPU instead of SwiftShader and fails if it gets SwiftShader anyway.
+ *
+ * --site DIR: the bench page prebuilt by bench/pack.ts (DIR = its OUT/site), served as plain files
+ * with the models from a static hub emulator, instead of the Vite dev server: what bench/gpu.sh
+ * runs on a GPU machine that has no node_modules.
  *
  * `npm run bench` lets npm echo the script line on stdout first; `npm run -s bench` (or --out,
  * which also writes the JSON to FILE) gives the JSON alone.
@@ -25,8 +29,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM_FLAGS, chromiumPath } from '../tests/support/browser';
+import { servePages } from './pages';
 
 /** Chromium on the machine's GPU through Vulkan (headless, no display), for bench/gpu.sh. */
 const REAL_GPU_FLAGS = [
@@ -58,6 +62,8 @@ interface Args {
   layer: number | null;
   warmupTokens: number;
   out: string | null;
+  /** A prebuilt bench page (bench/pack.ts) served as plain files, instead of the Vite dev server. */
+  site: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -70,6 +76,7 @@ function parseArgs(argv: string[]): Args {
     layer: null,
     warmupTokens: 2,
     out: null,
+    site: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
@@ -106,6 +113,9 @@ function parseArgs(argv: string[]): Args {
       case '--out':
         out.out = value();
         break;
+      case '--site':
+        out.site = value();
+        break;
       case '--layer':
         out.layer = int('--layer', 0);
         break;
@@ -114,7 +124,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--help':
         console.error(
-          'npm run bench -- [--quick] [--dtype fp32|q4|q4f16] [--tokens N] [--reps N] [--prompt N] [--model .models/ORG/NAME] [--layer N] [--warmup-tokens N] [--out FILE]',
+          'npm run bench -- [--quick] [--dtype fp32|q4|q4f16] [--tokens N] [--reps N] [--prompt N] [--model .models/ORG/NAME] [--layer N] [--warmup-tokens N] [--out FILE] [--site DIR]',
         );
         process.exit(0);
         break;
@@ -179,30 +189,15 @@ async function main(): Promise<void> {
     throw new Error(`--model must be a folder .models/ORG/NAME (served in hub layout), got ${args.model}`);
   const modelId = rel.split(sep).join('/');
 
-  progress('generating bench models if needed (.models, bench: true)');
-  const gen = await ensureTestModels('.models', { bench: true, gpuBench: [modelId] });
+  progress(`generating ${modelId} if needed (.models)`);
+  const gen = await ensureTestModels('.models', { bench: true, gpuBench: [modelId], only: [modelId] });
   if (gen.written.length) progress(`wrote ${gen.written.join(', ')}`);
   if (!existsSync(folder)) throw new Error(`no model folder at ${args.model}`);
 
-  let server: ViteDevServer | undefined;
+  const servers: { close(): Promise<void> }[] = [];
   let browser: Browser | undefined;
   try {
-    server = await createServer({
-      configFile: 'vite.config.ts',
-      // Merged into vite.config.ts (arrays concatenate): scan the bench page up front so no
-      // dependency is discovered mid-run (that reloads the page), in a cache of its own so a
-      // re-optimization never disturbs a test server running beside us.
-      optimizeDeps: { entries: ['bench/page/*.html'] },
-      cacheDir: 'node_modules/.vite-bench',
-      // No HMR and no file watching: another edit to src/ mid-bench must not reload the page.
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-      logLevel: process.env.BENCH_VITE_LOG === 'info' ? 'info' : 'warn',
-    });
-    await server.listen();
-    const addr = server.httpServer?.address();
-    if (!addr || typeof addr === 'string') throw new Error('vite server has no port');
-    const base = `http://127.0.0.1:${addr.port}`;
-    progress(`vite at ${base}`);
+    const { pageUrl, hubUrl } = await servePages(args.site, servers, progress);
 
     const realGpu = process.env.TRAITLAB_REAL_GPU === '1';
     browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: realGpu ? REAL_GPU_FLAGS : CHROMIUM_FLAGS });
@@ -215,7 +210,7 @@ async function main(): Promise<void> {
     });
     page.on('pageerror', (err) => console.error(`[browser pageerror] ${err.message}`));
     const gpuTimes = process.env.BENCH_GPU_TIMES === '1';
-    await page.goto(`${base}/bench/page/bench.html${gpuTimes ? '?gpuTimes' : ''}`);
+    await page.goto(`${pageUrl}${gpuTimes ? '?gpuTimes' : ''}`);
     await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 180_000 });
 
     const device = await call(page, 'device');
@@ -224,9 +219,9 @@ async function main(): Promise<void> {
       throw new Error(`TRAITLAB_REAL_GPU=1 but Chromium gave SwiftShader (${device.adapter}): no Vulkan driver found (ALLOW_SWIFTSHADER=1 to go on)`);
     progress(`adapter: ${device.adapter}`);
 
-    const config = (await (await fetch(`${base}/hub/${modelId}/resolve/main/config.json`)).json()) as { num_hidden_layers: number; hidden_size: number };
+    const config = (await (await fetch(`${hubUrl}${modelId}/resolve/main/config.json`)).json()) as { num_hidden_layers: number; hidden_size: number };
     const cutLayer = args.layer ?? Math.floor((config.num_hidden_layers - 1) / 2);
-    const source = { model: modelId, remoteHost: `${base}/hub/`, dtype: args.dtype };
+    const source = { model: modelId, remoteHost: hubUrl, dtype: args.dtype };
 
     progress(`loading (b) engine, cut after layer ${cutLayer}, five traits`);
     const loadB = await call(page, 'loadB', { ...source, cutLayer, traits: 5, seed: 7 });
@@ -431,7 +426,7 @@ async function main(): Promise<void> {
     await context.close();
   } finally {
     await browser?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
+    for (const s of servers) await s.close().catch(() => undefined);
   }
 }
 

@@ -76,13 +76,18 @@ export interface EnsureResult {
 
 /**
  * Generate the test model folders under `dir` unless already up to date (bench models only with
- * opts.bench; the large real-GPU bench models only when named in opts.gpuBench).
+ * opts.bench; the large real-GPU bench models only when named in opts.gpuBench; with opts.only,
+ * just the named ones of those).
  */
-export async function ensureTestModels(dir = '.models', opts: { bench?: boolean; force?: boolean; gpuBench?: string[] } = {}): Promise<EnsureResult> {
+export async function ensureTestModels(
+  dir = '.models',
+  opts: { bench?: boolean; force?: boolean; gpuBench?: string[]; only?: string[] } = {},
+): Promise<EnsureResult> {
   const large = Object.fromEntries(Object.entries(GPU_BENCH_MODELS).filter(([id]) => opts.gpuBench?.includes(id)));
   const specs = { ...TEST_MODELS, ...(opts.bench ? BENCH_MODELS : {}), ...large };
   const result: EnsureResult = { folders: {}, written: [] };
   for (const [id, spec] of Object.entries(specs)) {
+    if (opts.only && !opts.only.includes(id)) continue;
     const folder = join(dir, id);
     result.folders[id] = folder;
     if (!opts.force && isUpToDate(folder, spec)) continue;
