@@ -21,8 +21,10 @@
 //   @binding(4) call     : uniform Call { hidden, layers, pairs, center: u32 } 16 B
 // `pca_init` uses bindings 1, 3, 4; `pca_step` uses all five.
 //
-// Dispatch: one workgroup (WG = 256 invocations) per layer, grid (layers, 1, 1). Invocation
-// lid owns elements i = lid + j * WG (j < PER_THREAD = 32, so hidden <= HIDDEN_MAX = 8192) and
+// Dispatch: one workgroup of WG invocations per layer, grid (layers, 1, 1); WG and PER_THREAD
+// follow the row (pca-pass.ts pcaSource: steerShape, WG a power of two of 32..256,
+// PER_THREAD = ceil(hidden / WG) <= 32, so hidden <= HIDDEN_MAX = 8192). Invocation
+// lid owns elements i = lid + j * WG (j < PER_THREAD) and
 // keeps its part of the product in registers. For each pair p, the projection X[p]·vIn is the
 // shared-memory tree reduction of shaders/reduce.wgsl; every invocation then adds that scalar
 // times its elements of X[p]. The norm is one more tree reduction. The double-brace
@@ -30,7 +32,7 @@
 
 // Injected from TS at pipeline creation (pca-pass.ts, steer-params.ts):
 const WG: u32 = {{WG}}u;
-const PER_THREAD: u32 = {{PER_THREAD}}u; // HIDDEN_MAX / WG
+const PER_THREAD: u32 = {{PER_THREAD}}u; // ceil(hidden / WG)
 
 struct Call {
   hidden: u32,

@@ -31,7 +31,7 @@
 // Injected from TS at pipeline creation (steer-pass.ts, src/steering/mode.ts, steer-params.ts):
 const WG: u32 = {{WG}}u;
 const K_MAX: u32 = {{K_MAX}}u;
-const PER_THREAD: u32 = {{PER_THREAD}}u; // HIDDEN_MAX / WG
+const PER_THREAD: u32 = {{PER_THREAD}}u; // ceil(hidden / WG)
 const MODE_ADD: u32 = {{MODE_ADD}}u;
 const MODE_CLAMP: u32 = {{MODE_CLAMP}}u;
 const MODE_ABLATE: u32 = {{MODE_ABLATE}}u;

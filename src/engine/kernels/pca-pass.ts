@@ -6,17 +6,23 @@
  * (unit length per layer, sign not yet fixed).
  */
 import pcaWgsl from '../../../shaders/pca.wgsl?raw';
-import { HIDDEN_MAX } from './steer-params';
+import { HIDDEN_MAX, steerShape } from './steer-params';
 import { checkStorage, checkU32, createBuffer, UniformCache } from './gpu-buffers';
 import { buildWgsl, REDUCE_WGSL } from './shader-source';
 
-/** Invocations per PCA workgroup (one workgroup per layer; a power of two for the tree). */
-export const PCA_WG = 256;
-/** Elements each invocation keeps in registers: extracted vectors must fit the steer kernel. */
-export const PCA_PER_THREAD = HIDDEN_MAX / PCA_WG;
+/**
+ * shaders/pca.wgsl for rows of `hidden` elements, with its reduction filled in from TS. One
+ * workgroup per layer row, shaped like the steer kernel's (steerShape: a power of two of
+ * 32..256 invocations, ceil(hidden / wg) registers each; extracted vectors must fit that kernel),
+ * so a 64-wide model runs 64 invocations with one register, not 256 with 32.
+ */
+export function pcaSource(hidden: number): string {
+  const { wg, perThread } = steerShape(hidden);
+  return buildWgsl('pca', pcaWgsl, { WG: wg, PER_THREAD: perThread, REDUCE: REDUCE_WGSL });
+}
 
-/** shaders/pca.wgsl with its workgroup size, register count and reduction filled in from TS. */
-export const PCA_SOURCE = buildWgsl('pca', pcaWgsl, { WG: PCA_WG, PER_THREAD: PCA_PER_THREAD, REDUCE: REDUCE_WGSL });
+/** The PCA kernel at its largest shape (hidden = HIDDEN_MAX). */
+export const PCA_SOURCE = pcaSource(HIDDEN_MAX);
 
 export interface PcaPassOptions {
   hidden: number;
@@ -75,7 +81,7 @@ export class PcaPass {
       label: `${this.label}.step.layout`,
       entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'read-only-storage'), entry(3, 'storage'), entry(4, 'uniform')],
     });
-    const module = device.createShaderModule({ label: `${this.label}.shader`, code: PCA_SOURCE });
+    const module = device.createShaderModule({ label: `${this.label}.shader`, code: pcaSource(opts.hidden) });
     const pipeline = (layout: GPUBindGroupLayout, entryPoint: string): GPUComputePipeline =>
       device.createComputePipeline({
         label: `${this.label}.${entryPoint}.pipeline`,

@@ -10,7 +10,7 @@ import { STEER_SOURCE, steerSource } from '../../../../src/engine/kernels/steer-
 import { READOUT_SOURCE, READOUT_WG } from '../../../../src/engine/kernels/readout-pass';
 import { NORM_SOURCE, NORM_WG } from '../../../../src/engine/kernels/norm-pass';
 import { STATS_SOURCE, STATS_WG } from '../../../../src/engine/kernels/stats-pass';
-import { PCA_PER_THREAD, PCA_SOURCE, PCA_WG } from '../../../../src/engine/kernels/pca-pass';
+import { PCA_SOURCE, pcaSource } from '../../../../src/engine/kernels/pca-pass';
 import { HIDDEN_MAX as HIDDEN_MAX_STEER, STEER_PER_THREAD, STEER_WG } from '../../../../src/engine/kernels/steer-params';
 
 describe('buildWgsl', () => {
@@ -66,8 +66,13 @@ describe('kernel sources', () => {
     expect(READOUT_SOURCE).toContain(`const K_MAX: u32 = ${K_MAX}u;`);
     expect(NORM_SOURCE).toContain(`const WG: u32 = ${NORM_WG}u;`);
     expect(STATS_SOURCE).toContain(`const WG: u32 = ${STATS_WG}u;`);
-    expect(PCA_SOURCE).toContain(`const WG: u32 = ${PCA_WG}u;`);
-    expect(PCA_SOURCE).toContain(`const PER_THREAD: u32 = ${PCA_PER_THREAD}u;`);
+    // The PCA kernel takes the steer kernel's shape for the same row (vectors it extracts must fit that kernel).
+    expect(PCA_SOURCE).toContain(`const WG: u32 = ${STEER_WG}u;`);
+    expect(PCA_SOURCE).toContain(`const PER_THREAD: u32 = ${STEER_PER_THREAD}u;`);
+    expect(pcaSource(64)).toContain('const WG: u32 = 64u;');
+    expect(pcaSource(64)).toContain('const PER_THREAD: u32 = 1u;');
+    expect(pcaSource(300)).toContain('const WG: u32 = 256u;');
+    expect(pcaSource(300)).toContain('const PER_THREAD: u32 = 2u;');
   });
   it('steer, norm and pca share the one reduction snippet; no kernel hard-codes a mode code or a size', () => {
     for (const src of [STEER_SOURCE, NORM_SOURCE, PCA_SOURCE]) {
