@@ -137,6 +137,7 @@ export TRAITLAB_ALLOW_SWIFTSHADER=${ALLOW_SWIFTSHADER:-0}
 export BENCH_GPU_TIMES=${GPU_TIMES:-1} # one extra run per config with a GPU timestamp around every launch (GPU_TIMES=0: off)
 [ -x "$CHROMIUM_PATH" ] || { echo "gpu.sh: $CHROMIUM_PATH missing after unpacking" >&2; exit 2; }
 mkdir -p "$OUT_DIR"
+exec 2> >(tee -a "$OUT_DIR/log.txt" >&2) # the whole log comes back with the results (the tool's output keeps only its tail)
 
 for dtype in $DTYPES; do
   echo "== $dtype ==" >&2

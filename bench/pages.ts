@@ -1,10 +1,41 @@
 /**
- * Where bench/run.ts serves its page and the hub emulator from: the Vite dev server (bench.html
- * from source), or with `--site` a prebuilt page (bench/pack.ts) as plain files.
+ * bench/run.ts's page: where it is served from (the Vite dev server with bench.html from source,
+ * or with `--site` a prebuilt page, bench/pack.ts, as plain files, and the hub emulator), the
+ * Chromium it opens in (SwiftShader, or the machine's GPU for bench/gpu.sh), and `call`, which
+ * runs one function of the page's `window.bench` (bench/page/bench-harness.ts).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_FLAGS, chromiumPath } from '../tests/support/browser';
 import { serveHub, serveStatic } from '../tests/support/static-server';
+import type { BenchApi } from './page/bench-harness';
+
+const BASE_FLAGS = CHROMIUM_FLAGS.filter((f) => !f.startsWith('--use-webgpu-adapter') && !f.startsWith('--enable-features'));
+const GPU_COMMON = [
+  '--ignore-gpu-blocklist',
+  '--enable-gpu',
+  '--disable-dev-shm-usage',
+  '--enable-webgpu-developer-features', // timestamps unquantized (Chrome rounds them to 100 µs otherwise), for BENCH_GPU_TIMES
+];
+/**
+ * Chromium on the machine's GPU (headless, no display), for bench/gpu.sh: flag sets tried in
+ * order until WebGPU's adapter is not SwiftShader (a GPU machine is lent for minutes, so one
+ * call tries them all): ANGLE and Dawn on Vulkan; ANGLE on EGL with Dawn on Vulkan; Dawn on
+ * Vulkan with Chrome's default GL.
+ */
+export const REAL_GPU_FLAG_SETS: readonly (readonly string[])[] = [
+  [
+    ...BASE_FLAGS,
+    ...GPU_COMMON,
+    '--enable-features=Vulkan,VulkanFromANGLE,DefaultANGLEVulkan',
+    '--use-angle=vulkan',
+    '--use-vulkan=native',
+    '--disable-vulkan-surface',
+  ],
+  [...BASE_FLAGS, ...GPU_COMMON, '--enable-features=Vulkan', '--use-gl=angle', '--use-angle=gl-egl', '--use-vulkan=native'],
+  [...BASE_FLAGS, ...GPU_COMMON, '--enable-features=Vulkan'],
+];
 
 /**
  * Where the bench page and the hub emulator are served. `site`: the page prebuilt by
@@ -45,4 +76,65 @@ export async function servePages(
   const base = `http://127.0.0.1:${addr.port}`;
   progress(`vite at ${base}`);
   return { pageUrl: `${base}/bench/page/bench.html`, hubUrl: `${base}/hub/` };
+}
+
+export interface Opened {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  device: Awaited<ReturnType<BenchApi['device']>>;
+}
+
+/** Launch Chromium with `flags`, open the bench page and wait for its harness. */
+export async function openPage(flags: readonly string[], url: string): Promise<Opened> {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...flags] });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (msg.type() === 'error' || msg.type() === 'warning' || text.startsWith('[bench]') || process.env.TRAITLAB_DEBUG)
+      console.error(`[browser ${msg.type()}] ${text}`);
+  });
+  page.on('pageerror', (err) => console.error(`[browser pageerror] ${err.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 180_000 });
+  return { browser, context, page, device: await call(page, 'device') };
+}
+
+/**
+ * What chrome://gpu says about the GPU (feature status, GPU0, Vulkan and Dawn lines, errors):
+ * why this Chromium fell back to SwiftShader, for the log of a GPU machine's one run.
+ */
+export async function chromeGpuSummary(browser: Browser): Promise<string> {
+  const page = await browser.newPage();
+  try {
+    await page.goto('chrome://gpu');
+    await page.waitForTimeout(1000);
+    const text = await page.evaluate(() => {
+      const root = document.querySelector('info-view')?.shadowRoot;
+      return (root?.querySelector('#content') as HTMLElement | null)?.innerText ?? document.body.innerText;
+    });
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    const status = lines.slice(0, lines.findIndex((l) => /^Version Information/.test(l)) + 1 || 16);
+    const notable = lines.filter(
+      (l) =>
+        /^GPU\d|GL_RENDERER|Driver (vendor|version)|^Vulkan|dawn|adapter|error|fail/i.test(l) && !/^Command Line|extensions|features\)|workarounds\)/i.test(l),
+    );
+    return [...status, ...notable]
+      .slice(0, 60)
+      .map((l) => l.slice(0, 240))
+      .join('\n');
+  } catch (err) {
+    return `(chrome://gpu unreadable: ${err instanceof Error ? err.message : String(err)})`;
+  } finally {
+    await page.close().catch(() => undefined);
+  }
+}
+
+/** Run `window.bench[fn](...args)` in the page (bench/page/bench-harness.ts). */
+export function call<K extends keyof BenchApi>(page: Page, fn: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
+  return page.evaluate(([f, a]) => (window as unknown as { bench: Record<string, (...x: unknown[]) => unknown> }).bench[f as string](...(a as unknown[])), [
+    fn,
+    args,
+  ] as const) as Promise<Awaited<ReturnType<BenchApi[K]>>>;
 }

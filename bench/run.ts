@@ -28,21 +28,10 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, chromiumPath } from '../tests/support/browser';
-import { servePages } from './pages';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM_FLAGS } from '../tests/support/browser';
+import { call, chromeGpuSummary, openPage, REAL_GPU_FLAG_SETS, servePages, type Opened } from './pages';
 
-/** Chromium on the machine's GPU through Vulkan (headless, no display), for bench/gpu.sh. */
-const REAL_GPU_FLAGS = [
-  ...CHROMIUM_FLAGS.filter((f) => !f.startsWith('--use-webgpu-adapter') && !f.startsWith('--enable-features')),
-  '--enable-features=Vulkan,VulkanFromANGLE,DefaultANGLEVulkan',
-  '--use-angle=vulkan',
-  '--use-vulkan=native',
-  '--disable-vulkan-surface',
-  '--ignore-gpu-blocklist',
-  '--enable-gpu',
-  '--enable-webgpu-developer-features', // timestamps unquantized (Chrome rounds them to 100 µs otherwise), for BENCH_GPU_TIMES
-];
 import { ensureTestModels } from '../src/testmodels/write-hub-folder';
 import type { BenchApi, RunResult } from './page/bench-harness';
 
@@ -171,13 +160,6 @@ function median(xs: number[]): number {
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-function call<K extends keyof BenchApi>(page: Page, fn: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
-  return page.evaluate(([f, a]) => (window as unknown as { bench: Record<string, (...x: unknown[]) => unknown> }).bench[f as string](...(a as unknown[])), [
-    fn,
-    args,
-  ] as const) as Promise<Awaited<ReturnType<BenchApi[K]>>>;
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
@@ -200,23 +182,27 @@ async function main(): Promise<void> {
     const { pageUrl, hubUrl } = await servePages(args.site, servers, progress);
 
     const realGpu = process.env.TRAITLAB_REAL_GPU === '1';
-    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: realGpu ? REAL_GPU_FLAGS : CHROMIUM_FLAGS });
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.on('console', (msg) => {
-      const text = msg.text();
-      if (msg.type() === 'error' || msg.type() === 'warning' || text.startsWith('[bench]') || process.env.TRAITLAB_DEBUG)
-        console.error(`[browser ${msg.type()}] ${text}`);
-    });
-    page.on('pageerror', (err) => console.error(`[browser pageerror] ${err.message}`));
     const gpuTimes = process.env.BENCH_GPU_TIMES === '1';
-    await page.goto(`${pageUrl}${gpuTimes ? '?gpuTimes' : ''}`);
-    await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 180_000 });
-
-    const device = await call(page, 'device');
-    if (!device.webgpu) throw new Error(`WebGPU is not available in this Chromium (expected ${realGpu ? 'the GPU' : 'SwiftShader'})`);
-    if (realGpu && /swiftshader/i.test(device.adapter) && process.env.TRAITLAB_ALLOW_SWIFTSHADER !== '1')
-      throw new Error(`TRAITLAB_REAL_GPU=1 but Chromium gave SwiftShader (${device.adapter}): no Vulkan driver found (ALLOW_SWIFTSHADER=1 to go on)`);
+    const flagSets = realGpu ? REAL_GPU_FLAG_SETS : [CHROMIUM_FLAGS];
+    let opened: Opened | null = null;
+    for (let k = 0; k < flagSets.length && !opened; k++) {
+      const o = await openPage(flagSets[k], `${pageUrl}${gpuTimes ? '?gpuTimes' : ''}`);
+      browser = o.browser;
+      if (!o.device.webgpu) throw new Error(`WebGPU is not available in this Chromium (expected ${realGpu ? 'the GPU' : 'SwiftShader'})`);
+      const software = realGpu && /swiftshader/i.test(o.device.adapter);
+      if (software && k + 1 < flagSets.length) {
+        progress(`flag set ${k + 1} of ${flagSets.length} gave SwiftShader (${o.device.adapter}); chrome://gpu:\n${await chromeGpuSummary(o.browser)}`);
+        await o.browser.close();
+        continue;
+      }
+      if (software && process.env.TRAITLAB_ALLOW_SWIFTSHADER !== '1')
+        throw new Error(
+          `TRAITLAB_REAL_GPU=1 but Chromium gave SwiftShader (${o.device.adapter}) with every flag set: no Vulkan driver found (ALLOW_SWIFTSHADER=1 to go on). chrome://gpu:\n${await chromeGpuSummary(o.browser)}`,
+        );
+      if (realGpu) progress(`flag set ${k + 1}: ${flagSets[k].join(' ')}`);
+      opened = o;
+    }
+    const { context, page, device } = opened!;
     progress(`adapter: ${device.adapter}`);
 
     const config = (await (await fetch(`${hubUrl}${modelId}/resolve/main/config.json`)).json()) as { num_hidden_layers: number; hidden_size: number };
@@ -356,7 +342,7 @@ async function main(): Promise<void> {
         adapter: device.adapter,
         shader_f16: device.shaderF16,
         same_ort_instance_for_all: device.sameOrt,
-        browser: browser.version(),
+        browser: opened!.browser.version(),
         host_cpus: (await import('node:os')).cpus().length,
       },
       model: { id: modelId, folder: args.model, dtype: args.dtype, num_layers: config.num_hidden_layers, hidden: config.hidden_size },
