@@ -3,7 +3,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist', '.test-dist', 'node_modules', '.models', 'test-artifacts', 'public'] },
+  { ignores: ['dist', '.test-dist', 'node_modules', '.models', 'test-artifacts', 'public', 'bench/.gpu-pack', 'bench/.gpu-xfer', 'bench/.gpu-out'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
