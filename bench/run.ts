@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   const modelId = rel.split(sep).join('/');
 
   progress(`generating ${modelId} if needed (.models)`);
-  const gen = await ensureTestModels('.models', { bench: true, gpuBench: [modelId], only: [modelId] });
+  const gen = await ensureTestModels('.models', { only: [modelId] });
   if (gen.written.length) progress(`wrote ${gen.written.join(', ')}`);
   if (!existsSync(folder)) throw new Error(`no model folder at ${args.model}`);
 

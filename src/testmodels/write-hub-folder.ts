@@ -75,19 +75,17 @@ export interface EnsureResult {
 }
 
 /**
- * Generate the test model folders under `dir` unless already up to date (bench models only with
- * opts.bench; the large real-GPU bench models only when named in opts.gpuBench; with opts.only,
- * just the named ones of those).
+ * Generate the test model folders under `dir` unless already up to date: the test models, plus
+ * the bench models with opts.bench; with opts.only, just the named ones, from any catalog (the
+ * large real-GPU bench models are written only when named there).
  */
-export async function ensureTestModels(
-  dir = '.models',
-  opts: { bench?: boolean; force?: boolean; gpuBench?: string[]; only?: string[] } = {},
-): Promise<EnsureResult> {
-  const large = Object.fromEntries(Object.entries(GPU_BENCH_MODELS).filter(([id]) => opts.gpuBench?.includes(id)));
-  const specs = { ...TEST_MODELS, ...(opts.bench ? BENCH_MODELS : {}), ...large };
+export async function ensureTestModels(dir = '.models', opts: { bench?: boolean; force?: boolean; only?: string[] } = {}): Promise<EnsureResult> {
+  const all: Record<string, ModelFolderSpec> = { ...TEST_MODELS, ...BENCH_MODELS, ...GPU_BENCH_MODELS };
+  const specs = opts.only
+    ? Object.fromEntries(opts.only.filter((id) => all[id]).map((id) => [id, all[id]]))
+    : { ...TEST_MODELS, ...(opts.bench ? BENCH_MODELS : {}) };
   const result: EnsureResult = { folders: {}, written: [] };
   for (const [id, spec] of Object.entries(specs)) {
-    if (opts.only && !opts.only.includes(id)) continue;
     const folder = join(dir, id);
     result.folders[id] = folder;
     if (!opts.force && isUpToDate(folder, spec)) continue;
