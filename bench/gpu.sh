@@ -80,12 +80,14 @@ split_parts() {
   echo "gpu.sh: $n parts in $XFER/ (carry one per device call: $XFER/00, then $XFER/01, ...; the same command each time: bench/gpu.sh)"
 }
 
-# Unpack the parts found in $XFER into $GPU_ROOT, once; exit 3 while parts are missing.
+# Unpack the parts found in $XFER into $GPU_ROOT, once per pack ($GPU_ROOT/.ready holds the
+# sha256 of the MANIFEST it was unpacked from); exit 3 while parts are missing.
 assemble() {
-  [ -f "$GPU_ROOT/.ready" ] && return 0
-  local manifest
+  local manifest stamp
   manifest=$(ls "$XFER"/*/MANIFEST 2>/dev/null | head -1 || true)
   [ -n "$manifest" ] || { echo "gpu.sh: no parts in $XFER/ (run 'bench/gpu.sh pack' on the dev machine, then carry $XFER/00)" >&2; exit 2; }
+  stamp=$(sha256sum <"$manifest" | cut -d' ' -f1)
+  [ "$(cat "$GPU_ROOT/.ready" 2>/dev/null)" = "$stamp" ] && return 0
   local n have=() missing=() k
   n=$(awk 'NR == 1 {print $2}' "$manifest")
   for ((i = 0; i < n; i++)); do
@@ -102,7 +104,7 @@ assemble() {
   local unxz=(xz -dc)
   command -v xz >/dev/null || unxz=(python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)')
   for ((i = 0; i < n; i++)); do cat "$XFER/$(printf '%02d' "$i")/chunk"; done | "${unxz[@]}" | tar -x -C "$GPU_ROOT"
-  touch "$GPU_ROOT/.ready"
+  echo "$stamp" >"$GPU_ROOT/.ready"
   echo "gpu.sh: unpacked $n parts ($(head -1 "$manifest" | cut -d' ' -f3)) under $GPU_ROOT" >&2
 }
 

@@ -2,7 +2,7 @@
  * bench/gpu.sh carries its bundle to a GPU machine in parts (the device tool takes 64 MiB per
  * call): `gpu.sh split` cuts a file into bench/.gpu-xfer/NN/{chunk,MANIFEST}, and a plain
  * `gpu.sh` run collects what has arrived, names the next missing part (exit 3), refuses a part
- * whose sha256 differs (exit 2), and unpacks once all are there. Here on a small xz tarball,
+ * whose sha256 differs (exit 2), and unpacks once all are there (again for a new pack). Here on a small xz tarball,
  * in a scratch folder laid out like a checkout (GPU_UNPACK_ONLY=1: no browser).
  */
 import { spawnSync } from 'node:child_process';
@@ -87,5 +87,16 @@ describe('bench/gpu.sh parts', () => {
     r = gpuSh([]);
     expect(r.status, r.out).toBe(0);
     expect(r.out).not.toContain('unpacked');
+  });
+
+  it('unpacks a new pack again instead of keeping the previous one', () => {
+    const next = Buffer.from('a later pack\n');
+    writeFileSync(join(dir, 'payload/hello.bin'), next);
+    expect(spawnSync('tar', ['-C', join(dir, 'payload'), '-cJf', join(dir, 'payload.tar.xz'), '.']).status).toBe(0);
+    expect(gpuSh(['split', join(dir, 'payload.tar.xz')], { PART_SIZE: '2K' }).status).toBe(0);
+    const r = gpuSh([]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('unpacked 1 parts');
+    expect(readFileSync(join(dir, 'root/hello.bin')).equals(next)).toBe(true);
   });
 });
