@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, chromiumPath } from '../tests/support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM_FLAGS, launchBrowser, type BrowserHandle } from '../tests/support/browser';
 import { serveHub, serveStatic } from '../tests/support/static-server';
 import type { BenchApi } from './page/bench-harness';
 
@@ -78,27 +78,48 @@ export async function servePages(
   return { pageUrl: `${base}/bench/page/bench.html`, hubUrl: `${base}/hub/` };
 }
 
-export interface Opened {
-  browser: Browser;
-  context: BrowserContext;
+export interface Opened extends BrowserHandle {
   page: Page;
   device: Awaited<ReturnType<BenchApi['device']>>;
 }
 
-/** Launch Chromium with `flags`, open the bench page and wait for its harness. */
-export async function openPage(flags: readonly string[], url: string): Promise<Opened> {
-  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...flags] });
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (msg) => {
-    const text = msg.text();
-    if (msg.type() === 'error' || msg.type() === 'warning' || text.startsWith('[bench]') || process.env.TRAITLAB_DEBUG)
-      console.error(`[browser ${msg.type()}] ${text}`);
-  });
-  page.on('pageerror', (err) => console.error(`[browser pageerror] ${err.message}`));
-  await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 180_000 });
-  return { browser, context, page, device: await call(page, 'device') };
+/** Chromium with `flags` on the bench page at `url`, its harness ready (closed again if that fails). */
+async function openPage(flags: readonly string[], url: string): Promise<Opened> {
+  const handle = await launchBrowser({ args: flags, echo: (type, text) => type === 'warning' || text.startsWith('[bench]'), readyTimeoutMs: 180_000 });
+  try {
+    const page = await handle.open(url);
+    return { ...handle, page, device: await call(page, 'device') };
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The bench page in Chromium with WebGPU: on SwiftShader, or with `realGpu` on the machine's GPU,
+ * trying REAL_GPU_FLAG_SETS in turn until the adapter is not SwiftShader (what chrome://gpu says
+ * is logged at each fallback). Fails when every set gets SwiftShader, unless `allowSoftware`.
+ */
+export async function openBenchPage(url: string, opts: { realGpu: boolean; allowSoftware: boolean; progress: (msg: string) => void }): Promise<Opened> {
+  const sets = opts.realGpu ? REAL_GPU_FLAG_SETS : [CHROMIUM_FLAGS];
+  for (let k = 0; k < sets.length; k++) {
+    const o = await openPage(sets[k], url);
+    if (!o.device.webgpu) {
+      await o.close();
+      throw new Error(`WebGPU is not available in this Chromium (expected ${opts.realGpu ? 'the GPU' : 'SwiftShader'})`);
+    }
+    if (!opts.realGpu || !/swiftshader/i.test(o.device.adapter)) return o;
+    const why = `flag set ${k + 1} of ${sets.length} gave SwiftShader (${o.device.adapter}); chrome://gpu:\n${await chromeGpuSummary(o.browser)}`;
+    if (k + 1 < sets.length || opts.allowSoftware) {
+      opts.progress(why);
+      if (k + 1 === sets.length) return o; // allowSoftware: go on with SwiftShader
+      await o.close();
+      continue;
+    }
+    await o.close();
+    throw new Error(`TRAITLAB_REAL_GPU=1 but every flag set gave SwiftShader (ALLOW_SWIFTSHADER=1 to go on); ${why}`);
+  }
+  throw new Error('internal: no Chromium flag set to try');
 }
 
 /**

@@ -28,9 +28,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { CHROMIUM_FLAGS } from '../tests/support/browser';
-import { call, chromeGpuSummary, openPage, REAL_GPU_FLAG_SETS, servePages, type Opened } from './pages';
+import { call, openBenchPage, servePages, type Opened } from './pages';
 
 import { ensureTestModels } from '../src/testmodels/write-hub-folder';
 import type { BenchApi, RunResult } from './page/bench-harness';
@@ -177,32 +175,18 @@ async function main(): Promise<void> {
   if (!existsSync(folder)) throw new Error(`no model folder at ${args.model}`);
 
   const servers: { close(): Promise<void> }[] = [];
-  let browser: Browser | undefined;
+  let opened: Opened | null = null;
   try {
     const { pageUrl, hubUrl } = await servePages(args.site, servers, progress);
 
     const realGpu = process.env.TRAITLAB_REAL_GPU === '1';
     const gpuTimes = process.env.BENCH_GPU_TIMES === '1';
-    const flagSets = realGpu ? REAL_GPU_FLAG_SETS : [CHROMIUM_FLAGS];
-    let opened: Opened | null = null;
-    for (let k = 0; k < flagSets.length && !opened; k++) {
-      const o = await openPage(flagSets[k], `${pageUrl}${gpuTimes ? '?gpuTimes' : ''}`);
-      browser = o.browser;
-      if (!o.device.webgpu) throw new Error(`WebGPU is not available in this Chromium (expected ${realGpu ? 'the GPU' : 'SwiftShader'})`);
-      const software = realGpu && /swiftshader/i.test(o.device.adapter);
-      if (software && k + 1 < flagSets.length) {
-        progress(`flag set ${k + 1} of ${flagSets.length} gave SwiftShader (${o.device.adapter}); chrome://gpu:\n${await chromeGpuSummary(o.browser)}`);
-        await o.browser.close();
-        continue;
-      }
-      if (software && process.env.TRAITLAB_ALLOW_SWIFTSHADER !== '1')
-        throw new Error(
-          `TRAITLAB_REAL_GPU=1 but Chromium gave SwiftShader (${o.device.adapter}) with every flag set: no Vulkan driver found (ALLOW_SWIFTSHADER=1 to go on). chrome://gpu:\n${await chromeGpuSummary(o.browser)}`,
-        );
-      if (realGpu) progress(`flag set ${k + 1}: ${flagSets[k].join(' ')}`);
-      opened = o;
-    }
-    const { context, page, device } = opened!;
+    opened = await openBenchPage(`${pageUrl}${gpuTimes ? '?gpuTimes' : ''}`, {
+      realGpu,
+      allowSoftware: process.env.TRAITLAB_ALLOW_SWIFTSHADER === '1',
+      progress,
+    });
+    const { context, page, device } = opened;
     progress(`adapter: ${device.adapter}`);
 
     const config = (await (await fetch(`${hubUrl}${modelId}/resolve/main/config.json`)).json()) as { num_hidden_layers: number; hidden_size: number };
@@ -342,7 +326,7 @@ async function main(): Promise<void> {
         adapter: device.adapter,
         shader_f16: device.shaderF16,
         same_ort_instance_for_all: device.sameOrt,
-        browser: opened!.browser.version(),
+        browser: opened.browser.version(),
         host_cpus: (await import('node:os')).cpus().length,
       },
       model: { id: modelId, folder: args.model, dtype: args.dtype, num_layers: config.num_hidden_layers, hidden: config.hidden_size },
@@ -409,9 +393,8 @@ async function main(): Promise<void> {
     if (args.out) writeFileSync(args.out, json);
 
     for (const w of WHICH) await call(page, 'release', w).catch(() => undefined);
-    await context.close();
   } finally {
-    await browser?.close().catch(() => undefined);
+    await opened?.close().catch(() => undefined);
     for (const s of servers) await s.close().catch(() => undefined);
   }
 }

@@ -32,26 +32,35 @@ export function baseUrl(): string {
 export interface BrowserHandle {
   browser: Browser;
   context: BrowserContext;
-  /** Open a page of the dev server, wait for `window.harnessReady`, and collect console errors. */
-  open(path: string): Promise<Page>;
+  /** Open a page (a path of the dev server, or a full URL), wait for `window.harnessReady`, and print its console errors. */
+  open(pathOrUrl: string): Promise<Page>;
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<BrowserHandle> {
-  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+export interface LaunchOptions {
+  /** Chromium flags (default CHROMIUM_FLAGS: WebGPU on SwiftShader). */
+  args?: readonly string[];
+  /** Console messages to print besides errors (TRAITLAB_DEBUG prints all). */
+  echo?: (type: string, text: string) => boolean;
+  /** How long a page may take to set `harnessReady` (default 120 s). */
+  readyTimeoutMs?: number;
+}
+
+export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserHandle> {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...(opts.args ?? CHROMIUM_FLAGS)] });
   const context = await browser.newContext();
   return {
     browser,
     context,
-    async open(path: string) {
+    async open(pathOrUrl: string) {
       const page = await context.newPage();
       page.on('console', (msg) => {
-        if (msg.type() === 'error' || process.env.TRAITLAB_DEBUG) console.log(`[browser ${msg.type()}] ${msg.text()}`);
+        if (msg.type() === 'error' || opts.echo?.(msg.type(), msg.text()) || process.env.TRAITLAB_DEBUG) console.log(`[browser ${msg.type()}] ${msg.text()}`);
       });
       page.on('pageerror', (err) => console.log(`[browser pageerror] ${err.message}`));
-      await page.goto(baseUrl() + path);
+      await page.goto(/^https?:\/\//.test(pathOrUrl) ? pathOrUrl : baseUrl() + pathOrUrl);
       await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, null, {
-        timeout: 120_000,
+        timeout: opts.readyTimeoutMs ?? 120_000,
       });
       return page;
     },

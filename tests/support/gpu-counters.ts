@@ -22,6 +22,8 @@
  * averages the steps after the first decode step.
  */
 
+import { wrapMethod } from './wrap-method';
+
 export interface Counts {
   sessionRuns: number;
   submits: number;
@@ -79,21 +81,15 @@ type TimeKey = 'runMs' | 'mapWaitMs' | 'otherWaitMs';
 
 /** Wrap proto[name]: `before` sees each call and may name the count its promise's wall time (call → settled) is added to. */
 function wrap<T extends object, K extends keyof T>(proto: T, name: K, before: (self: T, args: unknown[]) => TimeKey | void): void {
-  const original = proto[name] as unknown as (...a: unknown[]) => unknown;
-  if (typeof original !== 'function') throw new Error(`cannot count ${String(name)}: not a method`);
-  Object.defineProperty(proto, name, {
-    configurable: true,
-    writable: true,
-    value: function (this: T, ...args: unknown[]) {
-      const timeInto = before(this, args);
-      const t0 = timeInto ? performance.now() : 0;
-      const result = original.apply(this, args);
-      if (timeInto && result instanceof Promise) {
-        const add = () => void (live[timeInto] += performance.now() - t0);
-        result.then(add, add);
-      }
-      return result;
-    },
+  wrapMethod(proto, String(name), (self, args, call) => {
+    const timeInto = before(self, args);
+    const t0 = timeInto ? performance.now() : 0;
+    const result = call();
+    if (timeInto && result instanceof Promise) {
+      const add = () => void (live[timeInto] += performance.now() - t0);
+      result.then(add, add);
+    }
+    return result;
   });
 }
 

@@ -11,6 +11,8 @@
  * is never one of the measured reps.
  */
 
+import { wrapMethod } from './wrap-method';
+
 const QUERIES_PER_SET = 4096; // WebGPU's maximum query set size
 const SETS = 8; // 16,384 dispatches per profiled run
 const MAX_LAUNCHES = (SETS * QUERIES_PER_SET) / 2;
@@ -35,17 +37,6 @@ const passLabel = new WeakMap<GPUComputePassEncoder, string>();
 
 type WriteTs = { writeTimestamp(q: GPUQuerySet, i: number): void };
 
-function method<T extends object>(proto: T, name: string, around: (self: T, args: unknown[], call: () => unknown) => unknown): void {
-  const original = (proto as Record<string, unknown>)[name] as (...a: unknown[]) => unknown;
-  Object.defineProperty(proto, name, {
-    configurable: true,
-    writable: true,
-    value: function (this: T, ...args: unknown[]) {
-      return around(this, args, () => original.apply(this, args));
-    },
-  });
-}
-
 function setup(device: GPUDevice): State {
   const sets = Array.from({ length: SETS }, (_, i) =>
     device.createQuerySet({ label: `bench.gpuTimes.querySet${i}`, type: 'timestamp', count: QUERIES_PER_SET }),
@@ -63,7 +54,7 @@ const programName = (label: string) => label.split('|')[0] || '(unlabelled)';
 export function install(): void {
   if ((globalThis as Record<string, unknown>).__gpuTimesInstalled) return;
   (globalThis as Record<string, unknown>).__gpuTimesInstalled = true;
-  method(GPUAdapter.prototype, 'requestDevice', (adapter, args, call) => {
+  wrapMethod(GPUAdapter.prototype, 'requestDevice', (adapter, args, call) => {
     const granted = FEATURES.every((f) => adapter.features.has(f));
     if (granted) {
       const desc = (args[0] as GPUDeviceDescriptor | undefined) ?? {};
@@ -74,12 +65,12 @@ export function install(): void {
       return d;
     });
   });
-  method(GPUCommandEncoder.prototype, 'beginComputePass', (enc, _args, call) => {
+  wrapMethod(GPUCommandEncoder.prototype, 'beginComputePass', (enc, _args, call) => {
     const pass = call() as GPUComputePassEncoder;
     passEncoder.set(pass, enc);
     return pass;
   });
-  method(GPUComputePassEncoder.prototype, 'setBindGroup', (pass, args, call) => {
+  wrapMethod(GPUComputePassEncoder.prototype, 'setBindGroup', (pass, args, call) => {
     if (args[0] === 0) passLabel.set(pass, (args[1] as GPUBindGroup | null)?.label ?? '');
     return call();
   });
@@ -102,9 +93,9 @@ export function install(): void {
     used.add(set);
     return r;
   };
-  method(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', dispatch);
-  method(GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', dispatch);
-  method(GPUCommandEncoder.prototype, 'finish', (enc, _args, call) => {
+  wrapMethod(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', dispatch);
+  wrapMethod(GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', dispatch);
+  wrapMethod(GPUCommandEncoder.prototype, 'finish', (enc, _args, call) => {
     const s = state;
     const used = s?.used.get(enc);
     if (s && used) {
